@@ -1,0 +1,1 @@
+"""Stripe invoices to the sales journal, in the accountant's Google Sheet."""

@@ -1,0 +1,1 @@
+"""The journal files the accountant imports: the Inexweb layout and the FEC."""
