@@ -1,0 +1,29 @@
+# The two set-up commands: `make demo` and `make test`. Both build the virtual environment
+# they need on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OUT ?= demo-output
+
+.PHONY: demo test test-py313 clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m backend demo --out $(OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# App Engine runs Python 3.13: the same suite on it, where the machine has it.
+PY313 ?= $(firstword $(wildcard /root/.pyenv/versions/3.13*/bin/python3) $(shell command -v python3.13 2>/dev/null))
+test-py313:
+	@if [ -z "$(PY313)" ]; then echo "no Python 3.13 on this machine"; exit 1; fi
+	$(MAKE) test PYTHON=$(PY313) VENV=.venv313
+
+clean:
+	rm -rf $(VENV) .venv313 $(OUT) .pytest_cache .hypothesis

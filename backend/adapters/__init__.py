@@ -1,0 +1,1 @@
+"""Adapters: the outside world (files, Stripe, HubSpot, Google) behind small ports."""

@@ -1,0 +1,40 @@
+"""The customer of a document: its account code and the name its lines are labelled with."""
+
+from __future__ import annotations
+
+from backend.core.catalog import Catalog, ref_id
+from backend.core.codes import assign_codes
+from backend.core.model import Problem
+from backend.core.settings import Settings
+
+
+def customer_of(document: dict, catalog: Catalog) -> tuple[str | None, str, list[Problem]]:
+    """(account code, name, problems). A customer Stripe does not know, or one with no code,
+    makes the document an anomaly: its entry would otherwise land on a wrong account."""
+    customer_id = ref_id(document.get("customer"))
+    customer = catalog.customers.get(customer_id or "")
+    name = ((customer or {}).get("name") or document.get("customer_name")
+            or (customer or {}).get("email") or document.get("customer_email") or "").strip()
+    if not customer_id:
+        return None, name, [Problem.of("unknown_customer", customer="?")]
+    code = catalog.customer_code(customer_id)
+    if code:
+        return code, name, []
+    if customer is None:
+        return None, name, [Problem.of("unknown_customer", customer=customer_id)]
+    return None, name, [Problem.of("missing_customer_code", customer=customer_id, name=name,
+                                   detail=catalog.code_errors.get(
+                                       customer_id, "aucun code dans ses métadonnées"))]
+
+
+def generate_missing_codes(catalog: Catalog, settings: Settings) -> dict[str, str]:
+    """Codes by the nomenclature for known customers that have none, oldest customer first,
+    unique among every code already known. Recorded in the catalog; returns the new codes."""
+    waiting = sorted((c for cid, c in catalog.customers.items() if not catalog.customer_code(cid)),
+                     key=lambda c: (c.get("created") or 0, c["id"]))
+    names = {c["id"]: (c.get("name") or "").strip() for c in waiting}
+    codes, errors = assign_codes(names, catalog.known_codes(), settings.customer_code_prefix,
+                                 settings.customer_code_length)
+    catalog.customer_codes.update(codes)
+    catalog.code_errors.update(errors)
+    return codes

@@ -1,0 +1,59 @@
+"""Why a document made no entry: French for the accountant's sheet, English for logs."""
+
+from __future__ import annotations
+
+# code -> (French, English); {names} are filled from the anomaly's params.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "missing_product_code": (
+        "Le produit {product} ({name}) n'a pas de code comptable",
+        "product {product} ({name}) has no accounting code"),
+    "unknown_product": (
+        "La ligne {line} ne renvoie à aucun produit connu ({product})",
+        "line {line} refers to no known product ({product})"),
+    "unknown_tax_rate": (
+        "Taux de TVA inconnu : {tax_rate}",
+        "unknown tax rate {tax_rate}"),
+    "no_vat_account": (
+        "Aucun compte de TVA n'est paramétré pour le taux de {rate} %",
+        "no VAT account is set for the {rate} % rate"),
+    "currency": (
+        "Devise {currency} : seules les pièces en EUR sont journalisées",
+        "currency {currency}: only EUR documents are journaled"),
+    "unknown_customer": (
+        "Client introuvable : {customer}",
+        "customer {customer} cannot be found"),
+    "missing_customer_code": (
+        "Le client {customer} ({name}) n'a pas de code comptable : {detail}",
+        "customer {customer} ({name}) has no accounting code: {detail}"),
+    "unbalanced": (
+        "Écriture déséquilibrée : débit {debit}, crédit {credit}",
+        "entry does not balance: debit {debit}, credit {credit}"),
+    "unknown_invoice_line": (
+        "La ligne d'avoir {line} renvoie à une ligne de facture inconnue ({invoice_line})",
+        "credit note line {line} refers to an unknown invoice line ({invoice_line})"),
+    "malformed": (
+        "Document illisible : {detail}",
+        "malformed document: {detail}"),
+    # Skips: documents that rightly make no entry.
+    "draft": ("Brouillon, pas encore finalisé", "draft, not finalized yet"),
+    "zero_total": ("Total nul : aucune écriture", "zero total: no entry"),
+    "void_before_journaled": (
+        "Annulée avant d'avoir été journalisée", "voided before it was journaled"),
+    "void_reversed": ("Annulation déjà passée", "reversal already written"),
+}
+
+
+def french(code: str, params: dict[str, str]) -> str:
+    return _fill(MESSAGES[code][0], params)
+
+
+def english(code: str, params: dict[str, str]) -> str:
+    return _fill(MESSAGES[code][1], params)
+
+
+def _fill(template: str, params: dict[str, str]) -> str:
+    # A missing parameter must not turn an anomaly report into a crash.
+    class _Blank(dict):
+        def __missing__(self, key: str) -> str:
+            return "?"
+    return template.format_map(_Blank(params))

@@ -1,0 +1,37 @@
+"""Text into a file's encoding: what the encoding lacks is transliterated, never dropped
+silently nor crashing the export."""
+
+from __future__ import annotations
+
+from backend.core.codes import ascii_fold
+
+
+def encode(text: str, encoding: str, replaced: set[str] | None = None) -> bytes:
+    """`text` in `encoding`; a character it lacks becomes its Latin transliteration, else "?".
+
+    Characters that needed help are added to `replaced`, so the export can say which.
+    """
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for ch in text:
+        try:
+            out.append(ch.encode(encoding))
+            continue
+        except UnicodeEncodeError:
+            pass
+        if replaced is not None:
+            replaced.add(ch)
+        folded = ascii_fold(ch)
+        try:
+            out.append(folded.encode(encoding) if folded != ch else b"?")
+        except UnicodeEncodeError:
+            out.append(b"?")
+    return b"".join(out)
+
+
+def single_line(text: str) -> str:
+    """Tabs and line breaks would break a tab-separated file: they become spaces."""
+    return " ".join(text.replace("\t", " ").splitlines()) if text else ""

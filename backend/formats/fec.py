@@ -1,0 +1,77 @@
+"""The FEC (Fichier des écritures comptables, article A47 A-1 of the LPF).
+
+The 18 columns in their legal order, tab or `|` separated, dates AAAAMMJJ, amounts with a
+decimal comma (zero on the unused side), one EcritureNum per pièce numbered in a continuous
+sequence in date order. Customer lines carry the collective account (411000) in CompteNum and
+the customer's own code in CompAuxNum. Named `<SIREN>FEC<AAAAMMJJ>.txt`, the date being the
+closing date of the period.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from backend.core.model import JournalRow
+from backend.core.money import comma
+from backend.core.settings import Settings
+from backend.formats.encoding import encode, single_line
+
+COLUMNS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib",
+           "CompAuxNum", "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit",
+           "EcritureLet", "DateLet", "ValidDate", "Montantdevise", "Idevise")
+
+
+class FecError(ValueError):
+    """The FEC would not pass the DGFiP's checks: nothing is written."""
+
+
+def file_name(siren: str, closing: date) -> str:
+    return f"{siren}FEC{closing:%Y%m%d}.txt"
+
+
+def group_entries(rows: list[JournalRow]) -> list[list[JournalRow]]:
+    """Rows grouped by pièce (journal, date, number, reference), in date order.
+
+    Grouping by key rather than by adjacency keeps a pièce whole even if the accountant
+    moved its rows apart in the sheet.
+    """
+    groups: dict[tuple, list[JournalRow]] = {}
+    for row in rows:
+        groups.setdefault((row.journal, row.date, row.piece, row.ref), []).append(row)
+    return sorted(groups.values(), key=lambda g: g[0].date)  # stable: sheet order within a day
+
+
+def is_customer_account(account: str, settings: Settings) -> bool:
+    return account.startswith(settings.customer_code_prefix) and account != settings.customer_account
+
+
+def fec_records(rows: list[JournalRow], settings: Settings,
+                customer_names: dict[str, str] | None = None) -> list[list[str]]:
+    names = customer_names or {}
+    records = []
+    for number, entry in enumerate(group_entries(rows), start=1):
+        for row in entry:
+            day = f"{row.date:%Y%m%d}"
+            if is_customer_account(row.account, settings):
+                account, aux, aux_label = (settings.customer_account, row.account,
+                                           names.get(row.account) or row.label)
+            else:
+                account, aux, aux_label = row.account, "", ""
+            records.append([
+                row.journal, settings.journal_label, str(number), day, account,
+                settings.account_label(account), aux, aux_label, row.piece, day, row.label,
+                comma(row.debit), comma(row.credit), "", "",
+                # Entries are validated when journaled: the validation date is the entry's.
+                day, "", ""])
+    return records
+
+
+def fec_file(rows: list[JournalRow], settings: Settings,
+             customer_names: dict[str, str] | None = None,
+             replaced: set[str] | None = None) -> bytes:
+    sep = settings.fec_separator
+    lines = [list(COLUMNS)] + fec_records(rows, settings, customer_names)
+    return b"".join(
+        encode(sep.join(single_line(cell).replace(sep, " ") for cell in line),
+               settings.fec_encoding, replaced) + b"\r\n"
+        for line in lines)

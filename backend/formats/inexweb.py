@@ -1,0 +1,44 @@
+"""The Inexweb import layout: the sheet's columns and the month file.
+
+Columns in order: Date, Code journal, Pièce, Ref. Pièce, Numéro du compte, Libellé, Débit,
+Crédit, then one column per analytic axis headed with its name. The month file is
+tab-separated, dates JJ/MM/AAAA, amounts with a decimal comma and two decimals, an empty cell
+for the unused side, CRLF line ends, Windows-1252 by default.
+"""
+
+from __future__ import annotations
+
+from backend.core.model import JournalRow
+from backend.core.money import comma, to_decimal
+from backend.core.settings import Settings
+from backend.formats.encoding import encode, single_line
+
+FIXED_COLUMNS = ("Date", "Code journal", "Pièce", "Ref. Pièce", "Numéro du compte", "Libellé",
+                 "Débit", "Crédit")
+
+
+def header(settings: Settings) -> list[str]:
+    return [*FIXED_COLUMNS, *settings.axis_names]
+
+
+def sheet_values(row: JournalRow) -> list:
+    """A row as sheet cells: a real date, amounts as exact numbers, "" for the unused side."""
+    return [row.date, row.journal, row.piece, row.ref, row.account, row.label,
+            to_decimal(row.debit) if row.debit else "", to_decimal(row.credit) if row.credit else "",
+            *row.sections]
+
+
+def file_fields(row: JournalRow) -> list[str]:
+    return [row.date.strftime("%d/%m/%Y"), row.journal, row.piece, row.ref, row.account,
+            row.label, comma(row.debit) if row.debit else "",
+            comma(row.credit) if row.credit else "", *row.sections]
+
+
+def month_file(rows: list[JournalRow], settings: Settings,
+               replaced: set[str] | None = None) -> bytes:
+    """The file the accountant imports into Inexweb. Characters the encoding lacks are
+    transliterated and collected in `replaced`."""
+    lines = [header(settings)] + [file_fields(row) for row in rows]
+    text_lines = ("\t".join(single_line(str(cell)) for cell in line) for line in lines)
+    return b"".join(encode(line, settings.export_encoding, replaced) + b"\r\n"
+                    for line in text_lines)
