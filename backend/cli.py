@@ -32,7 +32,7 @@ def result_summary(result: JournalResult, limit: int = 20) -> list[str]:
     ]
     if result.skipped:
         counts = Counter(s.reason_en for s in result.skipped)
-        lines.append("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(counts.items())))
+        lines.append("skipped: " + "; ".join(f"{n} x {why}" for why, n in sorted(counts.items())))
     for anomaly in result.anomalies[:limit]:
         lines.append(f"anomaly: {anomaly.document_id} {anomaly.number or '(no number)'}: "
                      f"{anomaly.reason_en}")

@@ -20,7 +20,8 @@ def load_settings(path: str | Path | None) -> Settings:
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"settings file {path} is not valid {path.suffix[1:] or 'JSON'}: {exc}") from exc
+        kind = "TOML" if path.suffix == ".toml" else "JSON"
+        raise SettingsError(f"settings file {path} is not valid {kind}: {exc}") from exc
     if not isinstance(data, dict):
         raise SettingsError(f"settings file {path} must hold an object of settings")
     return from_mapping(data)

@@ -31,7 +31,10 @@ class Catalog:
     code_errors: dict[str, str] = field(default_factory=dict)
 
     def add(self, obj: dict) -> None:
-        """Index `obj` and whatever it carries expanded inside it."""
+        """Index `obj` and whatever it carries expanded inside it. A damaged object is
+        indexed as far as it can be: the documents that need it then become anomalies."""
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            return
         kind = obj.get("object")
         if kind == "product":
             self.products[obj["id"]] = obj
@@ -40,26 +43,16 @@ class Catalog:
         elif kind == "tax_rate":
             self.tax_rates[obj["id"]] = obj
         elif kind == "price":
-            if isinstance(obj.get("product"), dict):
-                self.add(obj["product"])
-        elif kind == "invoice":
-            if isinstance(obj.get("customer"), dict):
-                self.add(obj["customer"])
-            for line in (obj.get("lines") or {}).get("data") or []:
-                self.add(line)
+            self.add(obj.get("product"))
         elif kind == "line_item":
-            if line_id := obj.get("id"):
-                self.invoice_lines[line_id] = obj
-            price = ((obj.get("pricing") or {}).get("price_details") or {}).get("price")
-            if isinstance(price, dict):
-                self.add(price)
-        elif kind == "credit_note":
-            if isinstance(obj.get("customer"), dict):
-                self.add(obj["customer"])
-            for line in (obj.get("lines") or {}).get("data") or []:
-                for rate in line.get("tax_rates") or []:
-                    if isinstance(rate, dict):
-                        self.add(rate)
+            self.invoice_lines[obj["id"]] = obj
+            self.add(_dict(_dict(obj.get("pricing")).get("price_details")).get("price"))
+        elif kind in ("invoice", "credit_note"):
+            self.add(obj.get("customer"))
+            for line in _list(_dict(obj.get("lines")).get("data")):
+                self.add(line)
+                for rate in _list(_dict(line).get("tax_rates")):
+                    self.add(rate)
 
     def add_all(self, objects: Iterable[dict]) -> "Catalog":
         for obj in objects:
@@ -67,23 +60,32 @@ class Catalog:
         return self
 
     def customer_code(self, customer_id: str) -> str | None:
-        customer = self.customers.get(customer_id) or {}
-        code = ((customer.get("metadata") or {}).get("accounting_code") or "").strip()
-        return code or self.customer_codes.get(customer_id)
+        return _metadata_code(self.customers.get(customer_id)) or self.customer_codes.get(customer_id)
 
     def known_codes(self) -> set[str]:
-        codes = {c for c in self.customer_codes.values()}
-        for cid in self.customers:
-            code = ((self.customers[cid].get("metadata") or {}).get("accounting_code") or "").strip()
-            if code:
-                codes.add(code)
+        codes = set(self.customer_codes.values())
+        codes.update(c for c in map(_metadata_code, self.customers.values()) if c)
         return codes
+
+
+def _metadata_code(customer) -> str | None:
+    code = _dict(_dict(customer).get("metadata")).get("accounting_code")
+    return code.strip() or None if isinstance(code, str) else None
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def line_product_id(line: dict) -> str | None:
     """The product of an invoice line: `pricing.price_details.product` in the current API."""
-    details = (line.get("pricing") or {}).get("price_details") or {}
+    details = _dict(_dict(line.get("pricing")).get("price_details"))
     product = details.get("product")
-    if product is None and isinstance(details.get("price"), dict):
-        product = details["price"].get("product")
-    return ref_id(product)
+    if product is None:
+        product = _dict(details.get("price")).get("product")
+    product = ref_id(product)
+    return product if isinstance(product, str) else None

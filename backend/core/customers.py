@@ -31,8 +31,9 @@ def generate_missing_codes(catalog: Catalog, settings: Settings) -> dict[str, st
     """Codes by the nomenclature for known customers that have none, oldest customer first,
     unique among every code already known. Recorded in the catalog; returns the new codes."""
     waiting = sorted((c for cid, c in catalog.customers.items() if not catalog.customer_code(cid)),
-                     key=lambda c: (c.get("created") or 0, c["id"]))
-    names = {c["id"]: (c.get("name") or "").strip() for c in waiting}
+                     key=lambda c: (c.get("created") if isinstance(c.get("created"), int) else 0,
+                                    c["id"]))
+    names = {c["id"]: c["name"] if isinstance(c.get("name"), str) else "" for c in waiting}
     codes, errors = assign_codes(names, catalog.known_codes(), settings.customer_code_prefix,
                                  settings.customer_code_length)
     catalog.customer_codes.update(codes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_VAT_ACCOUNTS = {"20": "445711", "10": "445712", "5.5": "445713", "2.1": "445714"}
 
@@ -66,8 +67,7 @@ def rate_key(percentage: Decimal | float | int | str) -> str:
         value = Decimal(str(percentage).replace(",", ".").strip())
     except InvalidOperation as exc:
         raise SettingsError(f"not a VAT rate: {percentage!r}") from exc
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 # key in the file and the sheet -> French description shown in the Paramètres tab.
@@ -156,7 +156,6 @@ def check(settings: Settings) -> None:
             "".encode(text)
         except LookupError as exc:
             raise SettingsError(f"{name}: unknown encoding {text!r}") from exc
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
