@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
 from backend.adapters.files import write_atomic
-from backend.core.journal import JournalResult
-from backend.core.money import comma
+from backend.cli_summary import result_summary
 from backend.core.settings import SettingsError, from_mapping
 from backend.formats.fec import FecError
 from backend.services.convert import FORMATS, convert
@@ -18,27 +16,6 @@ from backend.stripe_files import InputError, read_objects
 
 EXIT_INPUT = 2      # unreadable input or settings: nothing written
 EXIT_REFUSED = 3    # the file would be wrong (a FEC failing the DGFiP checks): nothing written
-
-
-def result_summary(result: JournalResult, limit: int = 20) -> list[str]:
-    debit = sum(e.total_debit for e in result.entries)
-    credit = sum(e.total_credit for e in result.entries)
-    lines = [
-        f"documents: {result.documents} (entries {len(result.entries)}, "
-        f"skipped {len(result.skipped)}, anomalies {len(result.anomalies)})",
-        f"journal lines: {sum(len(e.lines) for e in result.entries)}, "
-        f"debit {comma(debit)} EUR, credit {comma(credit)} EUR, "
-        + ("balanced" if debit == credit else "NOT BALANCED"),
-    ]
-    if result.skipped:
-        counts = Counter(s.reason_en for s in result.skipped)
-        lines.append("skipped: " + "; ".join(f"{n} x {why}" for why, n in sorted(counts.items())))
-    for anomaly in result.anomalies[:limit]:
-        lines.append(f"anomaly: {anomaly.document_id} {anomaly.number or '(no number)'}: "
-                     f"{anomaly.reason_en}")
-    if len(result.anomalies) > limit:
-        lines.append(f"anomaly: ... and {len(result.anomalies) - limit} more")
-    return lines
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
