@@ -61,4 +61,5 @@ def journal_documents(documents: Iterable[dict], catalog: Catalog, settings: Set
         if document.get("object") in JOURNALED_KINDS:
             result.add(journal_document(document, catalog, settings, journaled))
     result.entries.sort(key=journal_order)
+    result.anomalies.sort(key=lambda a: (a.number, a.document_id))
     return result
