@@ -12,6 +12,7 @@ def write_atomic(path: str | Path, content: bytes | None = None, save=None) -> P
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a journal is a normal file
     try:
         with os.fdopen(fd, "wb") as handle:
             if content is not None:
@@ -23,3 +24,9 @@ def write_atomic(path: str | Path, content: bytes | None = None, save=None) -> P
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
