@@ -1,0 +1,83 @@
+"""Latency and fault injection for the sandbox servers.
+
+A `FaultPlan` is shared by every server of a sandbox: it counts the calls to each service,
+adds a set latency to each, and at chosen calls answers with an error, drops the connection
+before the request is applied, or applies it and then drops the connection (the write that
+succeeded but whose answer was lost).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+# What a fault does:
+ERROR = "error"      # answer `status` with the service's own error body; nothing applied
+DROP = "drop"        # close the connection without an answer; nothing applied
+LOST = "lost"        # apply the request, then close the connection without an answer
+TIMEOUT = "timeout"  # wait `delay` seconds, then close without an answer; nothing applied
+KINDS = (ERROR, DROP, LOST, TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Fault:
+    service: str                 # "stripe", "sheets", "hubspot", or "*" for any
+    call: int                    # the Nth call (1-based) to that service, counted by the plan
+    kind: str = ERROR
+    status: int = 500
+    delay: float = 2.0           # for TIMEOUT
+    method: str | None = None    # only count calls with this HTTP method ("POST"...), if set
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}")
+
+
+@dataclass
+class Call:
+    service: str
+    method: str
+    path: str
+    at: float
+
+
+@dataclass
+class FaultPlan:
+    latency: float = 0.0                       # seconds added to every call
+    faults: list[Fault] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    _counts: Counter = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_call(self, service: str, method: str, path: str) -> Fault | None:
+        """Record a call; sleep the latency; return the fault planned for it, if any."""
+        with self._lock:
+            self.calls.append(Call(service, method, path, time.monotonic()))
+            self._counts[(service, None)] += 1
+            self._counts[(service, method)] += 1
+            due = None
+            for fault in self.faults:
+                if fault.service not in ("*", service):
+                    continue
+                if self._counts[(service, fault.method)] == fault.call:
+                    due = fault
+                    break
+        if self.latency:
+            time.sleep(self.latency)
+        return due
+
+    def count(self, service: str, method: str | None = None) -> int:
+        with self._lock:
+            return self._counts[(service, method)]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {svc: n for (svc, method), n in self._counts.items() if method is None}
+
+    def reset(self, faults: list[Fault] | None = None) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._counts.clear()
+            self.faults = list(faults or [])
