@@ -16,6 +16,9 @@ from backend.stripe_files import InputError, read_objects
 
 EXIT_INPUT = 2      # unreadable input or settings: nothing written
 EXIT_REFUSED = 3    # the file would be wrong (a FEC failing the DGFiP checks): nothing written
+EXIT_SERVICE = 4    # Stripe or Google failed; the next run takes up where this one stopped
+EXIT_BUSY = 5       # another run holds the company's lock
+EXIT_INVALID = 6    # validate found problems (listed, and highlighted in the sheet)
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -48,6 +51,100 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _connect(args, need_stripe: bool):
+    from backend.connections import ConfigError, connect
+    try:
+        return connect(args, need_stripe)
+    except (ConfigError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def print_generate(report) -> None:
+    print(f"documents read: {report.documents_read}")
+    for line in result_summary(report.result):
+        print(line)
+    print(f"entries written: {len(report.written)}, rows written: {report.rows_written}"
+          + (f" (tabs: {', '.join(f'{t} {n}' for t, n in report.tabs.items())})" if report.tabs else ""))
+    if report.already_in_sheet:
+        print(f"found in the sheet from an interrupted run: {report.already_in_sheet}")
+    if not report.written:
+        print("nothing new to write")
+    print("calls: " + ", ".join(f"{svc} {n}" for svc, n in report.calls.items())
+          + f"; time {report.seconds:.2f} s")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from backend.errors import AlreadyRunning, ServiceError
+    from backend.progress import TerminalProgress
+    from backend.services.generate import generate
+    conn = _connect(args, need_stripe=True)
+    if conn is None:
+        return EXIT_INPUT
+    progress = TerminalProgress()
+    try:
+        report = generate(conn.stripe, conn.sheet, conn.store, conn.settings, conn.company,
+                          trigger="ligne de commande", progress=progress)
+    except AlreadyRunning as exc:
+        progress.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except ServiceError as exc:
+        progress.close()
+        print(f"error: {exc}; the next run will take up where this one stopped", file=sys.stderr)
+        return EXIT_SERVICE
+    progress.close()
+    print_generate(report)
+    return 0
+
+
+def cmd_dedupe(args: argparse.Namespace) -> int:
+    from backend.services.sheet_journal import dedupe
+    conn = _connect(args, need_stripe=False)
+    if conn is None:
+        return EXIT_INPUT
+    report = dedupe(conn.sheet, conn.settings)
+    for piece, rows in sorted(report.removed.items()):
+        print(f"removed {rows} duplicate row(s) of {piece}")
+    print(f"duplicates removed: {report.rows_removed} row(s) in {len(report.removed)} piece(s)")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from backend.services.sheet_journal import validate
+    conn = _connect(args, need_stripe=False)
+    if conn is None:
+        return EXIT_INPUT
+    report = validate(conn.sheet, conn.settings)
+    for problem in report.problems:
+        print(f"{problem.tab} row {problem.row} ({problem.piece}): {problem.message}")
+    print(f"checked {report.pieces} piece(s), {report.lines} line(s): "
+          + ("balanced" if report.ok else f"{len(report.problems)} problem(s), rows highlighted"))
+    return 0 if report.ok else EXIT_INVALID
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from backend.services.sheet_journal import ExportRefused, export_month
+    conn = _connect(args, need_stripe=False)
+    if conn is None:
+        return EXIT_INPUT
+    try:
+        export = export_month(conn.sheet, conn.settings, args.month)
+    except (ExportRefused, ValueError, FecError) as exc:
+        print(f"error: {exc}; nothing written", file=sys.stderr)
+        return EXIT_REFUSED
+    out = Path(args.out)
+    month_file = write_atomic(out / f"inexweb-{args.month}.txt", export.inexweb)
+    fec_file = write_atomic(out / export.fec_name, export.fec)
+    print(f"exported {len(export.rows)} line(s) of {args.month}: {month_file}, {fec_file}")
+    return 0
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from backend.services.login import login
+    return login(args.client_secrets, port=args.port, open_browser=not args.no_browser)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from backend.services.demo import run_demo
     return run_demo(Path(args.out), month=args.month)
@@ -65,6 +162,26 @@ def parser() -> argparse.ArgumentParser:
     conv.add_argument("--output", required=True, help="file to write")
     conv.add_argument("inputs", nargs="+", metavar="INPUT.json")
     conv.set_defaults(run=cmd_convert)
+
+    from backend.connections import add_arguments
+    gen = commands.add_parser("generate", help="new Stripe documents -> entries in the sheet")
+    add_arguments(gen, stripe=True)
+    gen.set_defaults(run=cmd_generate)
+    for name, run, text in (("dedupe", cmd_dedupe, "remove pièces written twice in the sheet"),
+                            ("validate", cmd_validate, "check every pièce of the sheet balances")):
+        sub = commands.add_parser(name, help=text)
+        add_arguments(sub, stripe=False)
+        sub.set_defaults(run=run)
+    exp = commands.add_parser("export", help="the month's Inexweb file and FEC from the sheet")
+    add_arguments(exp, stripe=False)
+    exp.add_argument("--month", required=True, help="AAAA-MM")
+    exp.add_argument("--out", default=".", help="folder for the two files")
+    exp.set_defaults(run=cmd_export)
+    log = commands.add_parser("login", help="authorize access to your Google Sheets (saves a token)")
+    log.add_argument("--client-secrets", required=True, help="OAuth client file (Desktop app)")
+    log.add_argument("--port", type=int, default=0)
+    log.add_argument("--no-browser", action="store_true", help="print the address instead")
+    log.set_defaults(run=cmd_login)
 
     demo = commands.add_parser("demo", help="run the demo company's month through the pipeline")
     demo.add_argument("--out", default="demo-output", help="folder for the files (demo-output)")

@@ -12,16 +12,24 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from backend.adapters.files import write_atomic
+from backend.adapters.memory import MemorySpreadsheet
 
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 AMOUNT_FORMAT = "#,##0.00"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+# Column widths by header name, so that every tab reads well without per-tab settings.
+WIDTHS = {"Date": 12, "Pièce": 22, "Ref. Pièce": 32, "Numéro du compte": 16, "Libellé": 48,
+          "Document": 30, "Motif": 80, "Depuis": 18, "Valeur": 40, "Description": 70,
+          "Paramètre": 28, "Action": 28, "Résultat": 70, "Déclencheur": 22}
+
+
+HIGHLIGHT_FILL = PatternFill("solid", fgColor="F8D7DA")
 
 
 @dataclass
@@ -30,6 +38,7 @@ class Tab:
     header: list[str]
     rows: list[list]
     widths: dict[int, int] | None = None
+    highlighted: set[int] | None = None    # 0-based row indexes, the header being 0
 
 
 def _set(cell, value) -> None:
@@ -61,14 +70,54 @@ def write_workbook(path: str | Path, tabs: list[Tab]) -> Path:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(vertical="center")
-        for values in tab.rows:
-            row = sheet.max_row + 1
+        for index, values in enumerate(tab.rows, start=1):
             for column, value in enumerate(values, start=1):
-                _set(sheet.cell(row=row, column=column), value)
+                cell = sheet.cell(row=index + 1, column=column)
+                _set(cell, value)
+                if tab.highlighted and index in tab.highlighted:
+                    cell.fill = HIGHLIGHT_FILL
         sheet.freeze_panes = "A2"
         if tab.rows:
             sheet.auto_filter.ref = sheet.dimensions
         for column, title in enumerate(tab.header, start=1):
-            width = (tab.widths or {}).get(column) or max(12, min(60, len(title) + 4))
+            width = (tab.widths or {}).get(column) or WIDTHS.get(title) or max(12, len(title) + 4)
             sheet.column_dimensions[get_column_letter(column)].width = width
     return write_atomic(path, save=book.save)
+
+
+def _read_value(cell):
+    """Typed values back from the file: amounts as Decimal, dates as dates."""
+    value = cell.value
+    if value is None:
+        return ""
+    if cell.number_format == AMOUNT_FORMAT and isinstance(value, (int, float)):
+        return Decimal(str(value))
+    if isinstance(value, datetime) and cell.number_format == DATE_FORMAT:
+        return value.date()
+    return value
+
+
+class XlsxSpreadsheet(MemorySpreadsheet):
+    """The accountant's spreadsheet as a local .xlsx file, behind the same port as Google
+    Sheets. Every change is saved at once (atomically), so that what the ledger store records
+    as written is on disk."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        if self.path.exists():
+            book = load_workbook(self.path)
+            for sheet in book.worksheets:
+                rows = [[_read_value(c) for c in row] for row in sheet.iter_rows()]
+                self.tabs[sheet.title] = rows or [[]]
+                marked = {i for i, row in enumerate(sheet.iter_rows()) if i and any(
+                    c.fill is not None and c.fill.fgColor is not None
+                    and c.fill.fgColor.rgb in ("00F8D7DA", "FFF8D7DA") for c in row)}
+                if marked:
+                    self.highlighted[sheet.title] = marked
+
+    def _changed(self) -> None:
+        write_workbook(self.path, [
+            Tab(title, [str(c) for c in rows[0]] if rows else [], rows[1:],
+                highlighted=self.highlighted.get(title))
+            for title, rows in self.tabs.items()])

@@ -8,6 +8,7 @@ accountant edits exactly what a file would hold. Loading a file is left to the c
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +50,10 @@ class Settings:
     account_labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNT_LABELS))
     company_name: str = ""
     siren: str = ""
+    # One Écritures tab per month, so that a big month never hits a sheet's cell limit.
+    tab_per_month: bool = False
+    # First day journaled on the first run (AAAA-MM-JJ); empty: every invoice Stripe has.
+    start_date: str = ""
 
     def vat_account(self, percentage: Decimal) -> str | None:
         return self.vat_accounts.get(rate_key(percentage))
@@ -89,6 +94,8 @@ DESCRIPTIONS = {
     "account_labels": "Libellés des comptes par préfixe (préfixe=libellé, séparés par ;)",
     "company_name": "Raison sociale",
     "siren": "SIREN (nom du fichier FEC)",
+    "tab_per_month": "Un onglet Écritures par mois (oui / non)",
+    "start_date": "Premier jour journalisé lors de la première génération (AAAA-MM-JJ)",
 }
 
 
@@ -105,7 +112,20 @@ def _split_pairs(text: str) -> dict[str, str]:
 
 
 def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))   # a number typed in the sheet: 445711.0 is account 445711
     return "" if value is None else str(value).strip()
+
+
+def _flag(raw) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = _text(raw).lower()
+    if text in ("oui", "yes", "true", "1", "vrai"):
+        return True
+    if text in ("non", "no", "false", "0", "faux", ""):
+        return False
+    raise SettingsError(f"expected oui or non, got {raw!r}")
 
 
 def from_mapping(values: dict, base: Settings | None = None) -> Settings:
@@ -133,6 +153,8 @@ def from_mapping(values: dict, base: Settings | None = None) -> Settings:
                 changes[key] = int(str(raw).strip())
             except ValueError as exc:
                 raise SettingsError(f"customer_code_length must be a number, got {raw!r}") from exc
+        elif key == "tab_per_month":
+            changes[key] = _flag(raw)
         elif key == "fec_separator":
             sep = "\t" if _text(raw).lower() in ("tab", "\\t", "") or raw == "\t" else _text(raw)
             changes[key] = sep
@@ -148,6 +170,11 @@ def check(settings: Settings) -> None:
         raise SettingsError("fec_separator must be a tab or |")
     if settings.customer_code_length <= len(settings.customer_code_prefix):
         raise SettingsError("customer_code_length must be longer than the prefix")
+    if settings.start_date:
+        try:
+            date.fromisoformat(settings.start_date)
+        except ValueError as exc:
+            raise SettingsError(f"start_date must be AAAA-MM-JJ, got {settings.start_date!r}") from exc
     if settings.siren and not (settings.siren.isdigit() and len(settings.siren) == 9):
         raise SettingsError(f"siren must be 9 digits, got {settings.siren!r}")
     for text, name in ((settings.export_encoding, "export_encoding"),
@@ -171,6 +198,8 @@ def to_rows(settings: Settings) -> list[tuple[str, str, str]]:
             text = ";".join(f"{k}={v}" for k, v in value.items())
         elif isinstance(value, tuple):
             text = ";".join(value)
+        elif isinstance(value, bool):
+            text = "oui" if value else "non"
         elif f.name == "fec_separator":
             text = "tab" if value == "\t" else value
         else:

@@ -1,0 +1,239 @@
+"""The accountant's Google Sheet through the official client (google-api-python-client).
+
+Few calls: one to list the tabs, one batchGet for what a run reads, one append per tab for
+all the rows of a run, one batchUpdate for tabs, formats and highlights. Values are written
+RAW, so a customer called "=HYPERLINK(...)" stays text. Reads may be retried; writes are
+not retried blindly (an append is not idempotent): a failed write raises a ServiceError and
+the use case looks at the sheet before writing again.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from datetime import date, datetime
+from decimal import Decimal
+
+import httplib2
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from backend.errors import ServiceError
+from backend.journal_sheet import SHEETS_EPOCH
+from backend.ports import TabSpec
+
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+READ_RETRIES = 4
+HEADER_COLOR = {"red": 0.867, "green": 0.902, "blue": 0.941}
+HIGHLIGHT_COLOR = {"red": 0.973, "green": 0.843, "blue": 0.855}
+WHITE = {"red": 1, "green": 1, "blue": 1}
+CONNECTION_ERRORS = (ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException,
+                     httplib2.HttpLib2Error, OSError)
+
+
+def quote(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def to_cell(value):
+    """A Python value as the JSON the API takes. Dates become serial numbers (the column's
+    date format shows them as dates); an amount's float prints as its exact decimal text."""
+    if isinstance(value, datetime):
+        delta = value.replace(tzinfo=None) - datetime.combine(SHEETS_EPOCH, datetime.min.time())
+        return round(delta.total_seconds() / 86400, 6)
+    if isinstance(value, date):
+        return (value - SHEETS_EPOCH).days
+    if isinstance(value, Decimal):
+        return float(value)
+    if value is None:
+        return ""
+    return value
+
+
+class GoogleSheetsAdapter:
+    def __init__(self, spreadsheet_id: str, credentials, base_url: str | None = None,
+                 timeout: float = 60.0) -> None:
+        self.spreadsheet_id = spreadsheet_id
+        http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
+        options = {"api_endpoint": base_url} if base_url else None
+        self.api = build("sheets", "v4", http=http, static_discovery=True,
+                         cache_discovery=False, client_options=options)
+        self._calls = 0
+        self._sheet_ids: dict[str, int] = {}
+
+    def calls(self) -> int:
+        return self._calls
+
+    def _run(self, request, write: bool = False):
+        self._calls += 1
+        try:
+            return request.execute(num_retries=0 if write else READ_RETRIES)
+        except HttpError as exc:
+            status = exc.resp.status
+            raise ServiceError("sheets", _google_message(exc), status=status,
+                               transient=status == 429 or status >= 500,
+                               applied_unknown=write and status >= 500) from exc
+        except CONNECTION_ERRORS as exc:
+            raise ServiceError("sheets", f"connection failed: {exc or type(exc).__name__}",
+                               transient=True, applied_unknown=write) from exc
+
+    # --- reading ------------------------------------------------------------------------
+
+    def tab_titles(self) -> list[str]:
+        meta = self._run(self.api.spreadsheets().get(
+            spreadsheetId=self.spreadsheet_id, fields="sheets.properties(sheetId,title)"))
+        self._sheet_ids = {s["properties"]["title"]: s["properties"]["sheetId"]
+                           for s in meta.get("sheets", [])}
+        return list(self._sheet_ids)
+
+    def _batch_get(self, ranges: list[str]) -> list[list[list]]:
+        if not ranges:
+            return []
+        answer = self._run(self.api.spreadsheets().values().batchGet(
+            spreadsheetId=self.spreadsheet_id, ranges=ranges, majorDimension="ROWS",
+            valueRenderOption="UNFORMATTED_VALUE", dateTimeRenderOption="SERIAL_NUMBER"))
+        return [vr.get("values", []) for vr in answer.get("valueRanges", [])]
+
+    def read(self, titles: list[str]) -> dict[str, list[list]]:
+        return dict(zip(titles, self._batch_get([quote(t) for t in titles])))
+
+    def read_column(self, titles: list[str], header: str) -> dict[str, list]:
+        headers = dict(zip(titles, self._batch_get([f"{quote(t)}!1:1" for t in titles])))
+        wanted = {}
+        for title in titles:
+            names = [str(c).strip() for c in (headers[title][0] if headers[title] else [])]
+            if header in names:
+                letter = column_letter(names.index(header))
+                wanted[title] = f"{quote(title)}!{letter}2:{letter}"
+        values = dict(zip(wanted, self._batch_get(list(wanted.values()))))
+        return {t: [row[0] if row else "" for row in values.get(t, [])] for t in titles}
+
+    # --- writing ------------------------------------------------------------------------
+
+    def _batch_update(self, requests: list[dict]) -> dict:
+        return self._run(self.api.spreadsheets().batchUpdate(
+            spreadsheetId=self.spreadsheet_id, body={"requests": requests}), write=True)
+
+    def ensure_tabs(self, specs: list[TabSpec]) -> list[str]:
+        """Missing tabs created with header, frozen row and column formats, in one call."""
+        titles = self.tab_titles()
+        missing = [s for s in specs if s.title not in titles]
+        if not missing:
+            return []
+        next_id = max(self._sheet_ids.values(), default=0) + 1
+        requests = []
+        for offset, spec in enumerate(missing):
+            sheet_id = next_id + offset
+            self._sheet_ids[spec.title] = sheet_id
+            requests.append({"addSheet": {"properties": {
+                "sheetId": sheet_id, "title": spec.title,
+                "gridProperties": {"rowCount": 1000, "columnCount": max(len(spec.header), 1),
+                                   "frozenRowCount": 1}}}})
+            requests.append(_header_request(sheet_id, spec.header))
+            requests += _format_requests(sheet_id, spec)
+        self._batch_update(requests)
+        return [s.title for s in missing]
+
+    def append(self, title: str, rows: list[list]) -> None:
+        if not rows:
+            return
+        self._run(self.api.spreadsheets().values().append(
+            spreadsheetId=self.spreadsheet_id, range=f"{quote(title)}!A1",
+            valueInputOption="RAW", insertDataOption="INSERT_ROWS",
+            body={"values": [[to_cell(v) for v in row] for row in rows]}), write=True)
+
+    def replace(self, spec: TabSpec, rows: list[list]) -> None:
+        values = self.api.spreadsheets().values()
+        self._run(values.clear(spreadsheetId=self.spreadsheet_id, range=quote(spec.title), body={}),
+                  write=True)
+        self._run(values.update(
+            spreadsheetId=self.spreadsheet_id, range=f"{quote(spec.title)}!A1", valueInputOption="RAW",
+            body={"values": [list(spec.header)] + [[to_cell(v) for v in r] for r in rows]}),
+            write=True)
+
+    def _sheet_id(self, title: str) -> int:
+        if title not in self._sheet_ids:
+            self.tab_titles()
+        return self._sheet_ids[title]
+
+    def delete_rows(self, title: str, indexes: list[int]) -> None:
+        if not indexes:
+            return
+        if 0 in indexes:
+            raise ValueError("the header row is never deleted")
+        sheet_id = self._sheet_id(title)
+        requests = [{"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                   "startIndex": start, "endIndex": end}}}
+                    for start, end in reversed(_runs(sorted(set(indexes))))]
+        self._batch_update(requests)
+
+    def highlight(self, title: str, indexes: list[int], clear_others: bool = True) -> None:
+        sheet_id = self._sheet_id(title)
+        requests = []
+        if clear_others:
+            requests.append(_background(sheet_id, 1, None, WHITE))
+        requests += [_background(sheet_id, start, end, HIGHLIGHT_COLOR)
+                     for start, end in _runs(sorted(set(indexes)))]
+        if requests:
+            self._batch_update(requests)
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _runs(indexes: list[int]) -> list[tuple[int, int]]:
+    """[3, 4, 5, 9] -> [(3, 6), (9, 10)]: contiguous ranges, end exclusive."""
+    runs: list[tuple[int, int]] = []
+    for i in indexes:
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
+def _background(sheet_id: int, start: int, end: int | None, color: dict) -> dict:
+    grid = {"sheetId": sheet_id, "startRowIndex": start}
+    if end is not None:
+        grid["endRowIndex"] = end
+    return {"repeatCell": {"range": grid, "cell": {"userEnteredFormat": {"backgroundColor": color}},
+                           "fields": "userEnteredFormat.backgroundColor"}}
+
+
+def _header_request(sheet_id: int, header: list[str]) -> dict:
+    return {"updateCells": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1,
+                  "startColumnIndex": 0, "endColumnIndex": len(header)},
+        "rows": [{"values": [{"userEnteredValue": {"stringValue": h},
+                              "userEnteredFormat": {"textFormat": {"bold": True},
+                                                    "backgroundColor": HEADER_COLOR}}
+                             for h in header]}],
+        "fields": "userEnteredValue,userEnteredFormat(textFormat,backgroundColor)"}}
+
+
+def _format_requests(sheet_id: int, spec: TabSpec) -> list[dict]:
+    formats = [(spec.date_columns, {"type": "DATE", "pattern": "dd/mm/yyyy"}),
+               (spec.datetime_columns, {"type": "DATE_TIME", "pattern": "dd/mm/yyyy hh:mm"}),
+               (spec.amount_columns, {"type": "NUMBER", "pattern": "#,##0.00"})]
+    return [{"repeatCell": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": col,
+                  "endColumnIndex": col + 1},
+        "cell": {"userEnteredFormat": {"numberFormat": number_format}},
+        "fields": "userEnteredFormat.numberFormat"}}
+        for columns, number_format in formats for col in columns]
+
+
+def _google_message(exc: HttpError) -> str:
+    try:
+        error = json.loads(exc.content.decode("utf-8"))["error"]
+        return f"{error.get('code')} {error.get('status', '')}: {error.get('message', '')}".strip()
+    except (ValueError, KeyError, AttributeError, TypeError):
+        return f"HTTP {exc.resp.status}"

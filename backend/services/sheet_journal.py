@@ -1,0 +1,216 @@
+"""Dedupe, validate and export: what the accountant runs on the sheet as it is now."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from backend import spreadsheet
+from backend.core.model import JournalRow
+from backend.core.money import comma
+from backend.core.settings import Settings
+from backend.formats import inexweb
+from backend.journal_sheet import SheetLine, is_entries_tab, parse_tabs
+from backend.ports import Spreadsheet
+from backend.services.convert import fec_checked, month_end
+from backend.services.generate import HISTORY_SPEC
+from backend.formats import fec
+
+
+def _entries(sheet: Spreadsheet) -> dict[str, list[list]]:
+    titles = [t for t in sheet.tab_titles() if is_entries_tab(t)]
+    return sheet.read(titles) if titles else {}
+
+
+def _history(sheet: Spreadsheet, trigger: str, action: str, result: str, now: datetime | None) -> None:
+    if HISTORY_SPEC.title not in sheet.tab_titles():
+        sheet.ensure_tabs([HISTORY_SPEC])
+    sheet.append(HISTORY_SPEC.title, spreadsheet.history_tab([spreadsheet.HistoryLine(
+        now or datetime.now(timezone.utc), trigger, action, result)])[1])
+
+
+# --- dedupe ---------------------------------------------------------------------------------
+
+@dataclass
+class DedupeReport:
+    removed: dict[str, int] = field(default_factory=dict)     # pièce -> rows removed
+    rows_removed: int = 0
+
+    def french(self) -> str:
+        if not self.removed:
+            return "Aucun doublon"
+        return (f"{len(self.removed)} pièce(s) en double, {self.rows_removed} ligne(s) supprimée(s) : "
+                + ", ".join(sorted(self.removed)[:20]) + (" …" if len(self.removed) > 20 else ""))
+
+
+def _cells(raw: list) -> tuple:
+    return tuple("" if v is None else str(v).strip() for v in raw)
+
+
+def find_duplicates(tabs: dict[str, list[list]], settings: Settings) -> dict[str, dict[str, list[int]]]:
+    """Per pièce, the extra copies' row indexes per tab.
+
+    A pièce is written n times when each of its distinct lines appears a multiple of n times
+    (n being the greatest common divisor of the counts); the first copies are kept. A pièce
+    with only some lines repeated is not a copy: balance validation will point at it.
+    """
+    occurrences: dict[str, dict[tuple, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+    for line in parse_tabs(tabs, settings):
+        if line.row is None:
+            continue
+        raw = tabs[line.tab][line.index]
+        occurrences[line.key][_cells(raw)].append((line.tab, line.index))
+    extra: dict[str, dict[str, list[int]]] = {}
+    for key, lines in occurrences.items():
+        copies = math.gcd(*(len(places) for places in lines.values()))
+        if copies < 2:
+            continue
+        for places in lines.values():
+            keep = len(places) // copies
+            for tab, index in places[keep:]:
+                extra.setdefault(key, {}).setdefault(tab, []).append(index)
+    return extra
+
+
+def dedupe(sheet: Spreadsheet, settings: Settings, trigger: str = "ligne de commande",
+           now: datetime | None = None) -> DedupeReport:
+    tabs = _entries(sheet)
+    extra = find_duplicates(tabs, settings)
+    per_tab: dict[str, list[int]] = defaultdict(list)
+    report = DedupeReport()
+    for key, places in extra.items():
+        report.removed[key] = sum(len(i) for i in places.values())
+        for tab, indexes in places.items():
+            per_tab[tab] += indexes
+    for tab, indexes in per_tab.items():
+        sheet.delete_rows(tab, sorted(indexes))
+    report.rows_removed = sum(report.removed.values())
+    _history(sheet, trigger, "Suppression des doublons", report.french(), now)
+    return report
+
+
+# --- validate -------------------------------------------------------------------------------
+
+@dataclass
+class LineProblem:
+    tab: str
+    row: int            # the sheet's row number, as the accountant sees it (1 = header)
+    piece: str
+    message: str        # French
+
+
+@dataclass
+class ValidateReport:
+    pieces: int = 0
+    lines: int = 0
+    problems: list[LineProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def french(self) -> str:
+        if self.ok:
+            return f"Journal équilibré : {self.pieces} pièce(s), {self.lines} ligne(s) vérifiées"
+        pieces = {p.piece for p in self.problems}
+        return (f"{len(self.problems)} problème(s) sur {len(pieces)} pièce(s) "
+                f"({self.pieces} pièces, {self.lines} lignes vérifiées) ; lignes surlignées")
+
+
+def check_lines(lines: list[SheetLine]) -> list[LineProblem]:
+    problems = [LineProblem(l.tab, l.index + 1, l.key or "?", m) for l in lines for m in l.problems]
+    pieces: dict[str, list[SheetLine]] = defaultdict(list)
+    for line in lines:
+        if line.row is not None and line.key:
+            pieces[line.key].append(line)
+    for key, members in pieces.items():
+        debit = sum(l.row.debit for l in members)
+        credit = sum(l.row.credit for l in members)
+        if debit != credit:
+            problems += [LineProblem(l.tab, l.index + 1, key, f"pièce déséquilibrée : débit "
+                                     f"{comma(debit)}, crédit {comma(credit)}") for l in members]
+        dates = {l.row.date for l in members}
+        if len(dates) > 1:
+            problems += [LineProblem(l.tab, l.index + 1, key, "pièce sur plusieurs dates")
+                         for l in members]
+    return sorted(problems, key=lambda p: (p.tab, p.row))
+
+
+def validate(sheet: Spreadsheet, settings: Settings, trigger: str = "ligne de commande",
+             now: datetime | None = None) -> ValidateReport:
+    tabs = _entries(sheet)
+    lines = parse_tabs(tabs, settings)
+    report = ValidateReport(pieces=len({l.key for l in lines if l.key}), lines=len(lines),
+                            problems=check_lines(lines))
+    bad: dict[str, set[int]] = defaultdict(set)
+    for problem in report.problems:
+        bad[problem.tab].add(problem.row - 1)
+    for tab in tabs:
+        sheet.highlight(tab, sorted(bad.get(tab, ())), clear_others=True)
+    _history(sheet, trigger, "Contrôle de l'équilibre", report.french(), now)
+    return report
+
+
+# --- export ---------------------------------------------------------------------------------
+
+class ExportRefused(ValueError):
+    """The month's lines in the sheet are not fit to import: nothing is exported."""
+
+    def __init__(self, problems: list[LineProblem]) -> None:
+        self.problems = problems
+        listed = "; ".join(f"{p.tab} ligne {p.row} ({p.piece}) : {p.message}" for p in problems[:10])
+        super().__init__(f"{len(problems)} problème(s) empêchent l'export : {listed}")
+
+
+@dataclass
+class MonthExport:
+    month: str
+    rows: list[JournalRow]
+    inexweb: bytes
+    fec: bytes
+    fec_name: str
+    replaced: set[str]
+
+
+LABEL_WORDS = ("Facture", "Avoir", "Annulation Facture", "Annulation Avoir")
+
+
+def customer_names_from_labels(rows: list[JournalRow], settings: Settings) -> dict[str, str]:
+    """The customer's name for the FEC's CompAuxLib, from labels the product wrote
+    ("Facture MDC-0001 Simplon"); a label the accountant wrote is taken whole."""
+    names = {}
+    for row in rows:
+        if not fec.is_customer_account(row.account, settings) or row.account in names:
+            continue
+        name = row.label
+        for word in LABEL_WORDS:
+            prefix = f"{word} {row.piece} "
+            if row.label.startswith(prefix):
+                name = row.label[len(prefix):]
+        names[row.account] = name or row.label
+    return names
+
+
+def export_month(sheet: Spreadsheet, settings: Settings, month: str,
+                 trigger: str = "ligne de commande", now: datetime | None = None) -> MonthExport:
+    """The Inexweb month file and the FEC of `month` (AAAA-MM), from the sheet as it is."""
+    lines = [l for l in parse_tabs(_entries(sheet), settings)
+             if l.row is None or f"{l.row.date:%Y-%m}" == month]
+    problems = check_lines(lines)
+    if problems:
+        raise ExportRefused(problems)
+    rows = [l.row for l in lines]
+    if not rows:
+        raise ExportRefused([LineProblem("Écritures", 0, "-", f"aucune écriture datée de {month}")])
+    replaced: set[str] = set()
+    closing = month_end(rows[0].date)
+    if not settings.siren:
+        raise ValueError("le SIREN n'est pas renseigné dans les paramètres : il nomme le FEC")
+    export = MonthExport(month, rows, inexweb.month_file(rows, settings, replaced),
+                         fec_checked(rows, settings, customer_names_from_labels(rows, settings),
+                                     replaced), fec.file_name(settings.siren, closing), replaced)
+    _history(sheet, trigger, f"Export du mois {month}",
+             f"{len(rows)} lignes exportées (Inexweb et FEC)", now)
+    return export
