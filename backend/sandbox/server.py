@@ -135,8 +135,9 @@ class Running:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_class(service))
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name=f"sandbox-{service.name}",
-                                       daemon=True)
+        # A short poll interval: shutdown() waits for it, and tests start many servers.
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name=f"sandbox-{service.name}", daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
