@@ -63,3 +63,11 @@ def test_latency_is_added_to_every_call():
         for i in range(3):
             call(running.url, "POST", f"/v1/things/{i}")
         assert time.monotonic() - started >= 0.15
+
+
+def test_a_fault_for_one_method_fires_only_on_that_method():
+    plan = FaultPlan(faults=[Fault("echo", 1, ERROR, status=503, method="POST")])
+    with serve(Echo(plan)) as running:
+        assert call(running.url, "POST", "/v1/things/1")[0] == 503
+        assert call(running.url, "GET", "/files/x")[0] == 200   # POST count is still 1
+        assert call(running.url, "POST", "/v1/things/2")[0] == 200

@@ -16,21 +16,22 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import httplib2
-from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from backend.adapters.google_http import SessionHttp
 from backend.errors import ServiceError
 from backend.journal_sheet import SHEETS_EPOCH
 from backend.ports import TabSpec
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+
 READ_RETRIES = 4
 HEADER_COLOR = {"red": 0.867, "green": 0.902, "blue": 0.941}
 HIGHLIGHT_COLOR = {"red": 0.973, "green": 0.843, "blue": 0.855}
 WHITE = {"red": 1, "green": 1, "blue": 1}
 CONNECTION_ERRORS = (ConnectionError, TimeoutError, socket.timeout, http.client.HTTPException,
-                     httplib2.HttpLib2Error, OSError)
+                     httplib2.HttpLib2Error, OSError)   # requests' errors are OSErrors
 
 
 def quote(title: str) -> str:
@@ -56,7 +57,7 @@ class GoogleSheetsAdapter:
     def __init__(self, spreadsheet_id: str, credentials, base_url: str | None = None,
                  timeout: float = 60.0) -> None:
         self.spreadsheet_id = spreadsheet_id
-        http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
+        http = SessionHttp(credentials, timeout=timeout)   # sends each request once
         options = {"api_endpoint": base_url} if base_url else None
         self.api = build("sheets", "v4", http=http, static_discovery=True,
                          cache_discovery=False, client_options=options)
@@ -67,6 +68,7 @@ class GoogleSheetsAdapter:
         return self._calls
 
     def _run(self, request, write: bool = False):
+        """`write`: a request that must not be sent twice (an append, deleting rows)."""
         self._calls += 1
         try:
             return request.execute(num_retries=0 if write else READ_RETRIES)
@@ -118,7 +120,7 @@ class GoogleSheetsAdapter:
 
     def ensure_tabs(self, specs: list[TabSpec]) -> list[str]:
         """Missing tabs created with header, frozen row and column formats, in one call."""
-        titles = self.tab_titles()
+        titles = list(self._sheet_ids) or self.tab_titles()   # known since this run's listing
         missing = [s for s in specs if s.title not in titles]
         if not missing:
             return []
@@ -145,13 +147,12 @@ class GoogleSheetsAdapter:
             body={"values": [[to_cell(v) for v in row] for row in rows]}), write=True)
 
     def replace(self, spec: TabSpec, rows: list[list]) -> None:
+        # Clearing and writing the same cells again give the same tab: safe to retry.
         values = self.api.spreadsheets().values()
-        self._run(values.clear(spreadsheetId=self.spreadsheet_id, range=quote(spec.title), body={}),
-                  write=True)
+        self._run(values.clear(spreadsheetId=self.spreadsheet_id, range=quote(spec.title), body={}))
         self._run(values.update(
             spreadsheetId=self.spreadsheet_id, range=f"{quote(spec.title)}!A1", valueInputOption="RAW",
-            body={"values": [list(spec.header)] + [[to_cell(v) for v in r] for r in rows]}),
-            write=True)
+            body={"values": [list(spec.header)] + [[to_cell(v) for v in r] for r in rows]}))
 
     def _sheet_id(self, title: str) -> int:
         if title not in self._sheet_ids:

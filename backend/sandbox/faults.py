@@ -59,7 +59,7 @@ class FaultPlan:
             self._counts[(service, method)] += 1
             due = None
             for fault in self.faults:
-                if fault.service not in ("*", service):
+                if fault.service not in ("*", service) or fault.method not in (None, method):
                     continue
                 if self._counts[(service, fault.method)] == fault.call:
                     due = fault

@@ -1,26 +1,35 @@
-"""`make demo`: the demo company's month through the pipeline, leaving files a person can open.
+"""`make demo`: the demo company's month through the production path, on the local sandbox.
 
-The demo company's Stripe objects are written as the API returns them, read back by the same
-loader as `convert`, journaled by the core, and written as the Inexweb month file, the FEC and
-the accountant's workbook.
+The demo company is served by the Stripe sandbox; its Google Sheet lives in the Sheets
+sandbox; the production adapters (the official `stripe` and Google clients) talk to them over
+HTTP on loopback. A run generates the entries into the sheet, then exports the month from what
+the sheet holds. The sheet and the ledger store are kept in the output folder, so a second
+`make demo` finds everything already written and says so (`make clean` starts over).
 """
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import date, datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
+from backend import spreadsheet
 from backend.adapters.files import write_atomic
 from backend.adapters.xlsx_workbook import Tab, write_workbook
 from backend.cli_summary import result_summary
-from backend.core.model import journal_rows
 from backend.core.settings import Settings
-from backend.demo import DEMO_COMPANY, write_demo_company
-from backend.formats import fec
-from backend.services.convert import journal_objects, month_end, render
-from backend import spreadsheet
-from backend.stripe_files import read_objects
+from backend.demo import DEMO_COMPANY, build_demo_company, write_demo_company
+from backend.journal_sheet import SHEETS_EPOCH
+from backend.sandbox.local import LocalSandbox
+from backend.services.generate import generate
+from backend.services.sheet_journal import export_month, validate
+from backend.sheet_settings import load_sheet_settings
+from backend.store.ledger import LedgerStore
+
+SPREADSHEET_ID = "demo-la-maison-du-coworking"
+COMPANY = "demo"
 
 
 def demo_settings() -> Settings:
@@ -29,55 +38,87 @@ def demo_settings() -> Settings:
 
 
 def run_demo(out: Path, month: str = "2026-10") -> int:
-    started = time.perf_counter()
-    settings = demo_settings()
-    paths = write_demo_company(out / "stripe", month=month)
-    objects = read_objects(paths)
-    done = journal_objects(objects, settings)
-    result = done.result
-    this_month = [e for e in result.entries if f"{e.date:%Y-%m}" == month]
-    other = len(result.entries) - len(this_month)
-    closing = month_end(date.fromisoformat(f"{month}-01"))
+    out.mkdir(parents=True, exist_ok=True)
+    state = out / ".sandbox-sheets.pickle"
+    company = build_demo_company(month=month)
+    write_demo_company(out / "stripe", month=month)
+    store = LedgerStore(f"sqlite:///{out / 'ledger.db'}")
+    store.migrate()
+    # The run happens "the morning after" the month, as the daily trigger would run it.
+    now = datetime.fromisoformat(f"{month}-01T06:00:00+00:00") + timedelta(days=32)
+    now = now.replace(day=1) + timedelta(days=1)
 
-    replaced: set[str] = set()
-    month_file = write_atomic(out / f"inexweb-{month}.txt",
-                              render(this_month, settings, "inexweb", replaced))
-    fec_file = write_atomic(out / fec.file_name(settings.siren, closing),
-                            render(this_month, settings, "fec", replaced))
+    with LocalSandbox() as sandbox:
+        sandbox.stripe.load(company)
+        if state.exists():
+            sandbox.sheets.load_state(state)
+        else:
+            sandbox.sheets.create_spreadsheet(f"Journal des ventes — {DEMO_COMPANY['name']}",
+                                              ["Feuille 1"], spreadsheet_id=SPREADSHEET_ID)
+        sheet = sandbox.sheet_adapter(SPREADSHEET_ID)
+        settings = load_sheet_settings(sheet, demo_settings())
+        started = time.perf_counter()
+        report = generate(sandbox.stripe_adapter(), sheet, store, settings, COMPANY,
+                          trigger="make demo", now=now)
+        checked = validate(sheet, settings, trigger="make demo", now=now)
+        export = export_month(sheet, settings, month, trigger="make demo", now=now)
+        month_file = write_atomic(out / f"inexweb-{month}.txt", export.inexweb)
+        fec_file = write_atomic(out / export.fec_name, export.fec)
+        book = write_workbook(out / f"journal-{month}.xlsx", workbook_tabs(sheet.read(sheet.tab_titles())))
+        (out / "sheet.json").write_text(json.dumps(sandbox.sheets.export_json(SPREADSHEET_ID),
+                                                   ensure_ascii=False, indent=1), encoding="utf-8")
+        sandbox.sheets.save_state(state)
+        seconds = time.perf_counter() - started
 
-    now = datetime.now().replace(microsecond=0)
-    outcome = (f"{len(result.entries)} écritures, {len(result.anomalies)} anomalies, "
-               f"{len(result.skipped)} documents sans écriture")
-    tabs = [
-        Tab(spreadsheet.ENTRIES, *spreadsheet.entries_tab(journal_rows(result.entries), settings),
-            widths={1: 12, 3: 22, 4: 30, 5: 16, 6: 48}),
-        Tab(spreadsheet.ANOMALIES, *spreadsheet.anomalies_tab(
-            result.anomalies, {a.document_id: now for a in result.anomalies}),
-            widths={1: 30, 4: 80, 5: 18}),
-        Tab(spreadsheet.SETTINGS, *spreadsheet.settings_tab(settings), widths={1: 28, 2: 40, 3: 70}),
-        Tab(spreadsheet.HISTORY, *spreadsheet.history_tab([spreadsheet.HistoryLine(
-            now, "make demo", "Génération des écritures", outcome)]), widths={1: 18, 3: 28, 4: 70}),
-    ]
-    book = write_workbook(out / f"journal-{month}.xlsx", tabs)
-
-    invoices = sum(1 for o in objects if o.get("object") == "invoice")
-    notes = sum(1 for o in objects if o.get("object") == "credit_note")
-    debit = sum(e.total_debit for e in result.entries)
-    credit = sum(e.total_credit for e in result.entries)
-    print(f"{DEMO_COMPANY['name']} (demo), month {month}")
-    print(f"invoices read: {invoices}, credit notes read: {notes}, "
-          f"customer codes generated: {len(done.new_codes)}")
-    for line in result_summary(result, limit=10):
+    print(f"{DEMO_COMPANY['name']} (demo), month {month}, on the local sandbox")
+    print(f"read from Stripe: {report.documents_read} documents (the month has "
+          f"{len(company['invoices'])} invoices and {len(company['credit_notes'])} credit notes)")
+    for line in result_summary(report.result, limit=10):
         print(line)
-    print(f"entries dated in {month}: {len(this_month)}; dated in another month: {other} "
-          "(kept in the sheet, left out of this month's files)")
-    print("journal balances: " + ("yes" if debit == credit and all(
-        e.balanced for e in result.entries) else "NO"))
-    if replaced:
-        print("characters transliterated in the files: " + " ".join(sorted(replaced)))
+    if report.written:
+        print(f"rows written to the sheet: {report.rows_written} "
+              f"({len(report.written)} entries)")
+    else:
+        print("nothing new to write: every document is already in the sheet")
+    print("calls: " + ", ".join(f"{svc} {n}" for svc, n in report.calls.items())
+          + f"; generation {report.seconds:.2f} s")
+    print(f"journal balances: {'yes' if checked.ok else 'NO'} "
+          f"({checked.pieces} pieces, {checked.lines} lines in the sheet)")
+    print(f"month {month} exported from the sheet: {len(export.rows)} lines")
+    if export.replaced:
+        print("characters transliterated in the files: " + " ".join(sorted(export.replaced)))
     print(f"files: {month_file}  (Inexweb month file, {settings.export_encoding})")
     print(f"       {fec_file}  (FEC, passes the DGFiP validator's checks)")
-    print(f"       {book}  (tabs: Écritures, Anomalies, Paramètres, Historique)")
+    print(f"       {book}  (the sheet's tabs: Écritures, Anomalies, Paramètres, Historique)")
     print(f"       {out / 'stripe'}/  (the demo company's Stripe objects)")
-    print(f"time: {time.perf_counter() - started:.2f} s")
+    print(f"time: {seconds:.2f} s")
     return 0
+
+
+def _serial_date(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        whole = datetime.combine(SHEETS_EPOCH, datetime.min.time()) + timedelta(days=value)
+        return whole.date() if float(value).is_integer() else whole.replace(microsecond=0)
+    return value
+
+
+def workbook_tabs(tabs: dict[str, list[list]]) -> list[Tab]:
+    """The sheet's tabs as a workbook a person can open: dates as dates, amounts as numbers."""
+    out = []
+    for title, rows in tabs.items():
+        if not rows or title == "Feuille 1":
+            continue
+        header = [str(c) for c in rows[0]]
+        dates = {i for i, name in enumerate(header) if name in ("Date", "Depuis")}
+        amounts = {i for i, name in enumerate(header) if name in ("Débit", "Crédit")}
+        body = []
+        for row in rows[1:]:
+            cells = list(row) + [""] * (len(header) - len(row))
+            for i in dates:
+                cells[i] = _serial_date(cells[i])
+            for i in amounts:
+                if isinstance(cells[i], (int, float)) and not isinstance(cells[i], bool):
+                    cells[i] = Decimal(repr(cells[i])).quantize(Decimal("0.01"))
+            body.append(cells)
+        out.append(Tab(title, header, body))
+    return out
