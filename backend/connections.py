@@ -33,18 +33,19 @@ class Connections:
     stripe: StripeSource | None = None
 
 
-def google_credentials(path: str | None):
-    """A service account's key file, else the user's token saved by `python -m backend login`,
-    else a fixed token when talking to the sandbox."""
+def google_credentials(path: str | None, sandbox: bool = False):
+    """A service account's key file, else the sandbox's token when talking to the sandbox,
+    else the user's token saved by `python -m backend login`."""
     from google.oauth2 import credentials as user_credentials, service_account
     from backend.adapters.google_sheets import SCOPES
     path = path or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     if path:
         return service_account.Credentials.from_service_account_file(path, scopes=SCOPES)
+    if sandbox:
+        from backend.sandbox.local import SHEETS_TOKEN
+        return user_credentials.Credentials(token=os.environ.get("SHEETS_API_TOKEN", SHEETS_TOKEN))
     if USER_TOKEN.exists():
         return user_credentials.Credentials.from_authorized_user_file(str(USER_TOKEN), SCOPES)
-    if os.environ.get("SHEETS_API_BASE"):
-        return user_credentials.Credentials(token="sandbox")
     raise ConfigError("no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service "
                       "account key, or run `python -m backend login`")
 
@@ -58,8 +59,9 @@ def open_sheet(xlsx: str | None, spreadsheet_id: str | None, credentials: str | 
     if not spreadsheet_id:
         raise ConfigError("no spreadsheet: give --xlsx PATH or --spreadsheet ID (or SPREADSHEET_ID)")
     from backend.adapters.google_sheets import GoogleSheetsAdapter
-    return GoogleSheetsAdapter(spreadsheet_id, google_credentials(credentials),
-                               base_url=sheets_url or os.environ.get("SHEETS_API_BASE"))
+    base_url = sheets_url or os.environ.get("SHEETS_API_BASE")
+    return GoogleSheetsAdapter(spreadsheet_id, google_credentials(credentials, sandbox=bool(base_url)),
+                               base_url=base_url)
 
 
 def open_stripe(api_key: str | None, stripe_url: str | None) -> StripeSource:

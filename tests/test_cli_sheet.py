@@ -1,0 +1,97 @@
+"""The CLI's sheet commands: against the sandbox over HTTP, and on a local .xlsx workbook."""
+
+import copy
+import threading
+
+import pytest
+from openpyxl import load_workbook
+
+from backend.adapters.memory import MemorySpreadsheet, MemoryStripe
+from backend.adapters.xlsx_workbook import XlsxSpreadsheet
+from backend.cli import EXIT_INVALID, main
+from backend.core.settings import Settings
+from backend.demo import build_demo_company
+from backend.errors import AlreadyRunning
+from backend.sandbox.local import STRIPE_KEY, LocalSandbox
+from backend.services.generate import generate
+from backend.store.ledger import LedgerStore
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return build_demo_company()
+
+
+def test_generate_validate_dedupe_export_from_the_command_line(demo, tmp_path, capsys):
+    with LocalSandbox() as box:
+        box.stripe.load(copy.deepcopy(demo))
+        sid = box.sheets.create_spreadsheet("Journal", ["Feuille 1"])
+        where = ["--spreadsheet", sid, "--sheets-url", box.sheets_url,
+                 "--database", f"sqlite:///{tmp_path / 'ledger.db'}", "--company", "mdc"]
+        stripe = ["--stripe-key", STRIPE_KEY, "--stripe-url", box.stripe_url]
+        assert main(["generate", *where, *stripe]) == 0
+        out = capsys.readouterr().out
+        assert "entries written: 498, rows written: 1722" in out
+        assert "calls: stripe 9, sheets" in out
+        assert main(["generate", *where, *stripe]) == 0
+        assert "nothing new to write" in capsys.readouterr().out
+        assert main(["validate", *where]) == 0
+        assert "checked 498 piece(s), 1722 line(s): balanced" in capsys.readouterr().out
+        # Paramètres now holds the settings: the SIREN the FEC needs goes there.
+        rows = box.sheets.values(sid, "Paramètres")
+        siren_row = next(i for i, r in enumerate(rows) if r[0] == "siren") + 1
+        box.sheet_adapter(sid).api.spreadsheets().values().update(
+            spreadsheetId=sid, range=f"'Paramètres'!B{siren_row}", valueInputOption="RAW",
+            body={"values": [["918345620"]]}).execute()
+        assert main(["export", *where, "--month", "2026-10", "--out", str(tmp_path)]) == 0
+        assert (tmp_path / "918345620FEC20261031.txt").exists()
+        assert (tmp_path / "inexweb-2026-10.txt").exists()
+        capsys.readouterr()
+        box.sheet_adapter(sid).append("Écritures", [["01/10/2026", "VT", "X", "", "411X", "", 1, ""]])
+        assert main(["validate", *where]) == EXIT_INVALID
+        assert "row 1724 (X): pièce déséquilibrée : débit 1,00, crédit 0,00" in capsys.readouterr().out
+        assert main(["dedupe", *where]) == 0
+        assert "duplicates removed: 0 row(s)" in capsys.readouterr().out
+
+
+def test_generate_into_a_local_workbook(demo, tmp_path, capsys):
+    book = tmp_path / "journal.xlsx"
+    store = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
+    store.migrate()
+    report = generate(MemoryStripe(copy.deepcopy(demo)), XlsxSpreadsheet(book), store,
+                      Settings(), "mdc")
+    assert report.rows_written == 1722
+    reopened = XlsxSpreadsheet(book)        # what is on disk, read back
+    assert len(reopened.tabs["Écritures"]) == 1723
+    again = generate(MemoryStripe(copy.deepcopy(demo)), reopened, store, Settings(), "mdc")
+    assert again.written == []
+    sheet = load_workbook(book)["Écritures"]
+    assert sheet.freeze_panes == "A2" and sheet["A2"].number_format == "DD/MM/YYYY"
+    assert sheet["G2"].number_format == "#,##0.00"
+    assert main(["validate", "--xlsx", str(book)]) == 0
+
+
+def test_two_runs_at_once_make_one_run(demo, tmp_path):
+    """Two starts racing (the daily trigger and a click, or a webhook): one writes, the other
+    is told a run is in progress; the sheet holds each entry once."""
+    store = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
+    store.migrate()
+    sheet = MemorySpreadsheet()
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def start():
+        barrier.wait()
+        try:
+            outcomes.append(len(generate(MemoryStripe(copy.deepcopy(demo)), sheet, store,
+                                         Settings(), "mdc").written))
+        except AlreadyRunning:
+            outcomes.append("busy")
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes, key=str) == [498, "busy"] or outcomes == [498, 0] or outcomes == [0, 498]
+    refs = [r[3] for r in sheet.tabs["Écritures"][1:]]
+    assert len(refs) == 1722
