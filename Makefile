@@ -26,4 +26,4 @@ test-py313:
 	$(MAKE) test PYTHON=$(PY313) VENV=.venv313
 
 clean:
-	rm -rf $(VENV) .venv313 $(OUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv313 $(OUT) .pytest_cache .hypothesis ledger.db
