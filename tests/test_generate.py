@@ -211,3 +211,24 @@ def test_companies_do_not_see_each_other(company, store, settings):
     generate(MemoryStripe(company), sheet_a, store, settings, "a", now=NOW)
     report = generate(MemoryStripe(company), sheet_b, store, settings, "b", now=NOW)
     assert len(report.written) == 498
+
+
+class RecordsAppends(MemorySpreadsheet):
+    def __init__(self):
+        super().__init__()
+        self.appended = []
+
+    def append(self, title, rows):
+        self.appended.append((title, rows))
+        super().append(title, rows)
+
+
+def test_a_huge_run_is_appended_in_chunks_cut_between_entries(company, store, settings):
+    sheet = RecordsAppends()
+    report = generate(MemoryStripe(company), sheet, store, settings, "mdc", now=NOW,
+                      max_append_rows=100)
+    chunks = [rows for title, rows in sheet.appended if title == "Écritures"]
+    assert len(chunks) == 18 and all(len(rows) <= 100 for rows in chunks)
+    for rows in chunks:   # no entry straddles two appends
+        refs = [r[3] for r in rows]
+        assert all(refs.count(ref) == expected_rows(report.written)[ref] for ref in set(refs))

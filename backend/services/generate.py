@@ -43,6 +43,9 @@ CURSOR_DOCUMENTS = "documents_since"
 CURSOR_EVENTS = "events_since"
 MARGIN_SECONDS = 3600        # documents created just before a run may be indexed late
 APPEND_ATTEMPTS = 3
+# Rows per append: one call holds a normal month; a huge one is cut, on entry boundaries, so
+# that no request grows past what the Sheets API takes in one body (a few tens of MB).
+MAX_APPEND_ROWS = 20_000
 
 
 @dataclass
@@ -90,7 +93,8 @@ def run_holder() -> str:
 
 def generate(stripe: StripeSource, sheet: Spreadsheet, store: LedgerStore, settings: Settings,
              company: str, trigger: str = "ligne de commande", now: datetime | None = None,
-             progress: Progress = no_progress) -> GenerateReport:
+             progress: Progress = no_progress, max_append_rows: int = MAX_APPEND_ROWS
+             ) -> GenerateReport:
     now = now or datetime.now(timezone.utc)
     holder = run_holder()
     if not store.acquire_lock(company, holder, now=now):
@@ -101,7 +105,8 @@ def generate(stripe: StripeSource, sheet: Spreadsheet, store: LedgerStore, setti
     started = time.perf_counter()
     calls_before = {"stripe": stripe.calls(), "sheets": sheet.calls()}
     try:
-        _generate(stripe, sheet, store, settings, company, now, report, progress, trigger)
+        _generate(stripe, sheet, store, settings, company, now, report, progress, trigger,
+                  max_append_rows)
     except BaseException as exc:
         report.seconds = time.perf_counter() - started
         store.finish_run(run_id, "failed", {**report.summary(), "error": str(exc)})
@@ -142,7 +147,8 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
     return catalog, list(documents.values()), since
 
 
-def _generate(stripe, sheet, store, settings, company, now, report, progress, trigger) -> None:
+def _generate(stripe, sheet, store, settings, company, now, report, progress, trigger,
+              max_append_rows) -> None:
     progress("Lecture de Stripe", 0, None)
     catalog_objects, documents, since = _fetch(stripe, store, company, settings, progress)
     report.documents_read = len(documents)
@@ -179,8 +185,9 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     for title, entries in sorted(by_tab.items()):
         progress("Écriture dans la feuille", report.rows_written, None)
         store.mark_pending(company, _records(entries, title), report.run_id)
-        _append_exactly_once(sheet, title, entries)
-        store.mark_written(company, [e.ref for e in entries], report.run_id)
+        for chunk in _chunks(entries, max_append_rows):
+            _append_exactly_once(sheet, title, chunk)
+            store.mark_written(company, [e.ref for e in chunk], report.run_id)
         report.written += entries
         report.tabs[title] = sum(len(e.lines) for e in entries)
         report.rows_written += report.tabs[title]
@@ -240,6 +247,18 @@ def _reconcile_pending(store, company, records, in_sheet, report) -> None:
         store.forget_pending(company, lost)
         for ref in lost:
             records.pop(ref, None)
+
+
+def _chunks(entries: list[Entry], max_rows: int) -> list[list[Entry]]:
+    chunks: list[list[Entry]] = [[]]
+    rows = 0
+    for entry in entries:
+        if chunks[-1] and rows + len(entry.lines) > max_rows:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(entry)
+        rows += len(entry.lines)
+    return chunks
 
 
 def _append_exactly_once(sheet: Spreadsheet, title: str, entries: list[Entry]) -> None:
