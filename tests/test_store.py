@@ -114,11 +114,14 @@ class StatementCounter:
 
 # --- Migrations ---------------------------------------------------------------------------
 
+ALL_VERSIONS = [m.version for m in migrations.MIGRATIONS]
+LATEST = ALL_VERSIONS[-1]
+
 def test_migrating_an_empty_database_gives_the_latest_version(make_store):
     store = make_store()
     assert store.schema_version() == 0
-    assert store.migrate() == [1]
-    assert store.schema_version() == migrations.MIGRATIONS[-1].version == 1
+    assert store.migrate() == ALL_VERSIONS == list(range(1, LATEST + 1))
+    assert store.schema_version() == LATEST
     tables = set(sa.inspect(store.engine).get_table_names())
     assert tables == set(schema.metadata.tables) | {"schema_migrations"}
 
@@ -130,7 +133,7 @@ def test_migrating_twice_applies_nothing(make_store):
     assert make_store().migrate() == []     # another process, later
     with store.engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(
-            migrations.schema_migrations)) == 1
+            migrations.schema_migrations)) == LATEST
 
 
 def test_migrations_build_the_schema_the_store_queries(store):
@@ -161,16 +164,18 @@ def test_a_new_migration_is_applied_once_after_the_others(make_store):
     store = make_store()
     store.migrate()
     run_id = store.start_run(COMPANY, "generate", "manuel", now=T0)
-    with_v2 = (*migrations.MIGRATIONS, migrations.Migration(2, "runs get a note", _add_note_column))
-    assert migrations.migrate(store.engine, with_v2) == [2]
-    assert migrations.migrate(store.engine, with_v2) == []
-    assert store.schema_version() == 2
+    following = LATEST + 1
+    with_next = (*migrations.MIGRATIONS,
+                 migrations.Migration(following, "runs get a note", _add_note_column))
+    assert migrations.migrate(store.engine, with_next) == [following]
+    assert migrations.migrate(store.engine, with_next) == []
+    assert store.schema_version() == following
     assert "note" in {c["name"] for c in sa.inspect(store.engine).get_columns("runs")}
     assert store.runs(COMPANY)[0]["id"] == run_id         # data kept
     # On an empty database the whole list runs, in order.
     empty = engine_on_empty_database(store)
     try:
-        assert migrations.migrate(empty, with_v2) == [1, 2]
+        assert migrations.migrate(empty, with_next) == ALL_VERSIONS + [following]
     finally:
         empty.dispose()
 
@@ -195,10 +200,10 @@ def test_a_failing_migration_leaves_the_database_as_it_was(make_store):
         conn.execute(sa.text("CREATE TABLE half_done (x INTEGER)"))
         raise RuntimeError("migration bug")
 
-    broken = (*migrations.MIGRATIONS, migrations.Migration(2, "broken", half_done))
+    broken = (*migrations.MIGRATIONS, migrations.Migration(LATEST + 1, "broken", half_done))
     with pytest.raises(RuntimeError, match="migration bug"):
         migrations.migrate(store.engine, broken)
-    assert store.schema_version() == 1
+    assert store.schema_version() == LATEST
     assert "half_done" not in sa.inspect(store.engine).get_table_names()
 
 
@@ -213,10 +218,10 @@ def test_migration_versions_must_increase(make_store):
 def test_two_processes_migrating_at_once_apply_the_schema_once(make_store):
     stores = [make_store() for _ in range(2)]
     results = in_threads(2, lambda i: stores[i].migrate())
-    assert sorted(results, key=len) == [[], [1]]
+    assert sorted(results, key=len) == [[], ALL_VERSIONS]
     with stores[0].engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(
-            migrations.schema_migrations)) == 1
+            migrations.schema_migrations)) == LATEST
 
 
 # --- One run at a time --------------------------------------------------------------------
@@ -556,7 +561,7 @@ def test_from_env_uses_database_url(db_url, monkeypatch):
     store = LedgerStore.from_env()
     try:
         assert store.engine.dialect.name == sa.make_url(db_url).get_backend_name()
-        assert store.migrate() == [1]
+        assert store.migrate() == ALL_VERSIONS
     finally:
         store.close()
 
@@ -587,3 +592,20 @@ def test_database_urls_get_the_installed_driver(given, expected, monkeypatch):
 def test_other_databases_are_refused():
     with pytest.raises(ValueError, match="unsupported database"):
         LedgerStore("mysql://u@h/db")
+
+
+# --- Sync links ---------------------------------------------------------------------------
+
+def test_sync_links_keep_the_last_synced_state_per_company_and_kind(store):
+    from backend.store.ledger import SyncLink
+    store.save_sync_links(COMPANY, "product", [SyncLink("101", "prod_a", {"name": "Bureau"}),
+                                               SyncLink("102", "prod_b", {"name": "Salle"})], now=T0)
+    store.save_sync_links(COMPANY, "product", [SyncLink("101", "prod_a", {"name": "Bureau fixe"})],
+                          now=T0)
+    links = store.sync_links(COMPANY, "product")
+    assert {k: (v.stripe_id, v.state) for k, v in links.items()} == {
+        "101": ("prod_a", {"name": "Bureau fixe"}), "102": ("prod_b", {"name": "Salle"})}
+    assert links["101"].synced_at == T0
+    assert store.sync_links(COMPANY, "company") == {} and store.sync_links(OTHER, "product") == {}
+    with pytest.raises(IntegrityError):   # one Stripe object is linked to one HubSpot record
+        store.save_sync_links(COMPANY, "product", [SyncLink("103", "prod_a", {})], now=T0)

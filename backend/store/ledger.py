@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from backend.store import migrations, schema
-from backend.store.schema import (anomalies, begin_write, customer_codes, cursors,
+from backend.store.schema import (anomalies, begin_write, customer_codes, cursors, sync_links,
                                   journal_entries, run_locks, runs, webhook_deliveries)
 
 # Rows per executemany call: large enough that 50,000 records take a few round trips,
@@ -48,6 +48,14 @@ class JournalRecord:
     tab: str             # sheet tab it was written to
     status: str          # "pending" (about to be written) | "written"
     run_id: int | None
+
+
+@dataclass(frozen=True)
+class SyncLink:
+    hubspot_id: str
+    stripe_id: str
+    state: dict          # the synced fields' values at the last sync
+    synced_at: datetime | None = None
 
 
 class UnknownRefs(KeyError):
@@ -329,6 +337,33 @@ class LedgerStore:
             # ON CONFLICT DO NOTHING skipped silently: read back what is now stored.
             saved = _codes_of(conn, company, [row["customer_id"] for row in new])
             _check_codes(company, codes, saved)
+
+    # --- HubSpot <-> Stripe sync links ----------------------------------------------------
+
+    def sync_links(self, company: str, object_type: str) -> dict[str, SyncLink]:
+        """HubSpot id -> its link, for one kind of object ("product", "company", "contact")."""
+        sl = sync_links.c
+        stmt = sa.select(sl.hubspot_id, sl.stripe_id, sl.state, sl.synced_at).where(
+            sl.company == company, sl.object_type == object_type)
+        with self.engine.connect() as conn:
+            return {row.hubspot_id: SyncLink(row.hubspot_id, row.stripe_id, dict(row.state),
+                                             row.synced_at) for row in conn.execute(stmt)}
+
+    def save_sync_links(self, company: str, object_type: str, links: list[SyncLink],
+                        now: datetime | None = None) -> None:
+        """Record links and their synced state (replacing what was there for those ids)."""
+        if not links:
+            return
+        sl = sync_links.c
+        rows = [{"company": company, "object_type": object_type, "hubspot_id": link.hubspot_id,
+                 "stripe_id": link.stripe_id, "state": link.state, "synced_at": _now(now)}
+                for link in links]
+        with begin_write(self.engine) as conn:
+            conn.execute(sa.delete(sync_links).where(
+                sl.company == company, sl.object_type == object_type,
+                sl.hubspot_id.in_([link.hubspot_id for link in links])))
+            for batch in _chunks(rows, BATCH_ROWS):
+                conn.execute(sa.insert(sync_links), batch)
 
     # --- Webhook deliveries -------------------------------------------------------------
 

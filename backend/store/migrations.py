@@ -99,8 +99,24 @@ def _v1_create_tables(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v2_sync_links(conn: Connection) -> None:
+    """The HubSpot <-> Stripe links and their last synced state (the products and customers
+    sync)."""
+    md = sa.MetaData(naming_convention=schema.NAMING_CONVENTION)
+    sa.Table("sync_links", md,
+             sa.Column("company", sa.String(255), primary_key=True),
+             sa.Column("object_type", sa.String(20), primary_key=True),
+             sa.Column("hubspot_id", sa.String(255), primary_key=True),
+             sa.Column("stripe_id", sa.String(255), nullable=False),
+             sa.Column("state", sa.JSON, nullable=False),
+             sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+             sa.UniqueConstraint("company", "object_type", "stripe_id"))
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create the ledger tables", _v1_create_tables),
+    Migration(2, "HubSpot-Stripe sync links", _v2_sync_links),
 )
 
 

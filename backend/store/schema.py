@@ -136,6 +136,19 @@ webhook_deliveries = sa.Table(
     sa.Column("received_at", UTCDateTime, nullable=False),
 )
 
+# HubSpot <-> Stripe links and the fields as they were at the last sync: a field that differs
+# from it on one side was changed there; on both sides, it is a conflict for a person.
+sync_links = sa.Table(
+    "sync_links", metadata,
+    sa.Column("company", sa.String(255), primary_key=True),
+    sa.Column("object_type", sa.String(20), primary_key=True),
+    sa.Column("hubspot_id", sa.String(255), primary_key=True),
+    sa.Column("stripe_id", sa.String(255), nullable=False),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("synced_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("company", "object_type", "stripe_id"),
+)
+
 
 # --- Connecting -----------------------------------------------------------------------------
 
