@@ -140,6 +140,48 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_sync(report) -> None:
+    prefix = "would be " if report.dry_run else ""
+    for title, items in (("created", report.created), ("updated", report.updated),
+                         ("linked", report.linked), ("archived", report.archived)):
+        for item in items:
+            print(f"{prefix}{title}: {item}")
+    for conflict in report.conflicts:
+        print(f"conflict: {conflict.french()}")
+    for problem in report.problems:
+        print(f"to check: {problem}")
+    print(f"{prefix}created {len(report.created)}, updated {len(report.updated)}, linked "
+          f"{len(report.linked)}, archived {len(report.archived)}; conflicts waiting for a person: "
+          f"{len(report.conflicts)}; calls: " + ", ".join(f"{k} {v}" for k, v in report.calls.items())
+          + f"; time {report.seconds:.2f} s")
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from backend.connections import ConfigError, open_hubspot, open_stripe_catalog
+    from backend.errors import AlreadyRunning, ServiceError
+    from backend.services.sync import sync
+    conn = _connect(args, need_stripe=False)
+    if conn is None:
+        return EXIT_INPUT
+    try:
+        hubspot = open_hubspot(args.hubspot_token, args.hubspot_url)
+        catalog = open_stripe_catalog(args.stripe_key, args.stripe_url)
+        report = sync(hubspot, catalog, conn.store, conn.settings, conn.company,
+                      products=not args.customers_only, customers=not args.products_only,
+                      dry_run=args.dry_run, sheet=conn.sheet)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except AlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except ServiceError as exc:
+        print(f"error: {exc}; the next sync takes up where this one stopped", file=sys.stderr)
+        return EXIT_SERVICE
+    print_sync(report)
+    return 0
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     from backend.services.login import login
     return login(args.client_secrets, port=args.port, open_browser=not args.no_browser)
@@ -177,6 +219,13 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--month", required=True, help="AAAA-MM")
     exp.add_argument("--out", default=".", help="folder for the two files")
     exp.set_defaults(run=cmd_export)
+    syn = commands.add_parser("sync", help="HubSpot and Stripe kept in step: products, customers")
+    add_arguments(syn, stripe=True, hubspot=True)
+    syn.add_argument("--dry-run", action="store_true", help="list what would change, change nothing")
+    only = syn.add_mutually_exclusive_group()
+    only.add_argument("--products-only", action="store_true")
+    only.add_argument("--customers-only", action="store_true")
+    syn.set_defaults(run=cmd_sync)
     log = commands.add_parser("login", help="authorize access to your Google Sheets (saves a token)")
     log.add_argument("--client-secrets", required=True, help="OAuth client file (Desktop app)")
     log.add_argument("--port", type=int, default=0)

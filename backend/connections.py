@@ -72,6 +72,22 @@ def open_stripe(api_key: str | None, stripe_url: str | None) -> StripeSource:
     return StripeSourceAdapter(api_key, base_url=stripe_url or os.environ.get("STRIPE_API_BASE"))
 
 
+def open_hubspot(token: str | None, hubspot_url: str | None):
+    from backend.adapters.hubspot_crm import HubSpotAdapter
+    token = token or os.environ.get("HUBSPOT_ACCESS_TOKEN")
+    if not token:
+        raise ConfigError("no HubSpot token: set HUBSPOT_ACCESS_TOKEN (a private app's token)")
+    return HubSpotAdapter(token, host=hubspot_url or os.environ.get("HUBSPOT_API_BASE"))
+
+
+def open_stripe_catalog(api_key: str | None, stripe_url: str | None):
+    from backend.adapters.stripe_catalog import StripeCatalogAdapter
+    api_key = api_key or os.environ.get("STRIPE_API_KEY")
+    if not api_key:
+        raise ConfigError("no Stripe key: set STRIPE_API_KEY")
+    return StripeCatalogAdapter(api_key, base_url=stripe_url or os.environ.get("STRIPE_API_BASE"))
+
+
 def connect(args, need_stripe: bool) -> Connections:
     sheet = open_sheet(args.xlsx, args.spreadsheet, args.credentials, args.sheets_url)
     store = LedgerStore(args.database or os.environ.get("DATABASE_URL") or "sqlite:///ledger.db")
@@ -82,7 +98,7 @@ def connect(args, need_stripe: bool) -> Connections:
                        sheet, stripe)
 
 
-def add_arguments(parser, stripe: bool) -> None:
+def add_arguments(parser, stripe: bool, hubspot: bool = False) -> None:
     group = parser.add_argument_group("where")
     group.add_argument("--xlsx", help="a local .xlsx workbook instead of a Google Sheet")
     group.add_argument("--spreadsheet", help="Google spreadsheet id (or SPREADSHEET_ID)")
@@ -94,3 +110,6 @@ def add_arguments(parser, stripe: bool) -> None:
     if stripe:
         group.add_argument("--stripe-key", help="Stripe secret key (better: STRIPE_API_KEY)")
         group.add_argument("--stripe-url", help="Stripe API address (the sandbox's; or STRIPE_API_BASE)")
+    if hubspot:
+        group.add_argument("--hubspot-token", help="HubSpot private app token (better: HUBSPOT_ACCESS_TOKEN)")
+        group.add_argument("--hubspot-url", help="HubSpot API address (the sandbox's; or HUBSPOT_API_BASE)")

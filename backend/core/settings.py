@@ -54,6 +54,10 @@ class Settings:
     tab_per_month: bool = False
     # First day journaled on the first run (AAAA-MM-JJ); empty: every invoice Stripe has.
     start_date: str = ""
+    # Which HubSpot records become Stripe customers: those with a quote in these statuses or
+    # a deal in these stages (besides those already linked).
+    hubspot_quote_statuses: tuple[str, ...] = ("APPROVAL_NOT_NEEDED", "APPROVED")
+    hubspot_deal_stages: tuple[str, ...] = ("closedwon",)
 
     def vat_account(self, percentage: Decimal) -> str | None:
         return self.vat_accounts.get(rate_key(percentage))
@@ -96,6 +100,8 @@ DESCRIPTIONS = {
     "siren": "SIREN (nom du fichier FEC)",
     "tab_per_month": "Un onglet Écritures par mois (oui / non)",
     "start_date": "Premier jour journalisé lors de la première génération (AAAA-MM-JJ)",
+    "hubspot_quote_statuses": "Statuts de devis HubSpot qui font un client Stripe (séparés par ;)",
+    "hubspot_deal_stages": "Étapes de transaction HubSpot qui font un client Stripe (séparées par ;)",
 }
 
 
@@ -153,6 +159,9 @@ def from_mapping(values: dict, base: Settings | None = None) -> Settings:
                 changes[key] = int(str(raw).strip())
             except ValueError as exc:
                 raise SettingsError(f"customer_code_length must be a number, got {raw!r}") from exc
+        elif key in ("hubspot_quote_statuses", "hubspot_deal_stages"):
+            items = list(raw) if isinstance(raw, (list, tuple)) else _text(raw).split(";")
+            changes[key] = tuple(_text(i) for i in items if _text(i))
         elif key == "tab_per_month":
             changes[key] = _flag(raw)
         elif key == "fec_separator":

@@ -1,0 +1,93 @@
+"""Stripe products, prices and customers for the sync, through `stripe.StripeClient`.
+
+Every write carries an idempotency key that names the change, so a sync retried after a crash
+gets Stripe's stored answer instead of a second product or customer.
+"""
+
+from __future__ import annotations
+
+import stripe
+
+from backend.errors import ServiceError
+
+PAGE = 100
+
+
+class StripeCatalogAdapter:
+    def __init__(self, api_key: str, base_url: str | None = None, max_retries: int = 3) -> None:
+        kwargs = {"base_addresses": {"api": base_url}} if base_url else {}
+        self.client = stripe.StripeClient(api_key, max_network_retries=max_retries, **kwargs)
+        self._calls = 0
+
+    def calls(self) -> int:
+        return self._calls
+
+    def _call(self, fn, *args, **kwargs):
+        self._calls += 1
+        try:
+            result = fn(*args, **kwargs)
+        except stripe.StripeError as exc:
+            status = getattr(exc, "http_status", None)
+            raise ServiceError("stripe", getattr(exc, "user_message", None) or str(exc),
+                               status=status, transient=isinstance(
+                                   exc, (stripe.APIConnectionError, stripe.RateLimitError))
+                               or (status or 0) >= 500) from exc
+        return result
+
+    def _all(self, service, params: dict) -> list[dict]:
+        out, params = [], {**params, "limit": PAGE}
+        while True:
+            page = self._call(service.list, params=params)
+            items = [o.to_dict(for_json=True) for o in page.data]
+            out += items
+            if not page.has_more or not items:
+                return out
+            params = {**params, "starting_after": items[-1]["id"]}
+
+    def products(self) -> list[dict]:
+        return self._all(self.client.v1.products, {})
+
+    def prices(self) -> list[dict]:
+        return self._all(self.client.v1.prices, {"active": True})
+
+    def customers(self) -> list[dict]:
+        return self._all(self.client.v1.customers, {})
+
+    def create_product(self, fields: dict, hubspot_id: str, key: str) -> dict:
+        metadata = {"accounting_code": fields["code"], "hubspot_product_id": hubspot_id,
+                    **{f"analytic_axis_{i}": fields[f"axis_{i}"] for i in (1, 2, 3)}}
+        params = {"name": fields["name"], "metadata": metadata,
+                  "default_price_data": {"currency": "eur", "unit_amount": fields["price"],
+                                         "tax_behavior": "exclusive"}}
+        if fields["description"]:
+            params["description"] = fields["description"]
+        return self._call(self.client.v1.products.create, params=params,
+                          options={"idempotency_key": key}).to_dict(for_json=True)
+
+    def update_product(self, product_id: str, params: dict) -> dict:
+        return self._call(self.client.v1.products.update, product_id, params=params).to_dict(for_json=True)
+
+    def create_price(self, product_id: str, cents: int, key: str) -> dict:
+        return self._call(self.client.v1.prices.create, params={
+            "product": product_id, "currency": "eur", "unit_amount": cents,
+            "tax_behavior": "exclusive"}, options={"idempotency_key": key}).to_dict(for_json=True)
+
+    def archive_price(self, price_id: str) -> None:
+        self._call(self.client.v1.prices.update, price_id, params={"active": False})
+
+    def create_customer(self, fields: dict, object_type: str, hubspot_id: str, key: str) -> dict:
+        params = {"name": fields["name"],
+                  "metadata": {"accounting_code": fields["code"], f"hubspot_{object_type}_id": hubspot_id}}
+        if fields["email"]:
+            params["email"] = fields["email"]
+        address = {k: fields[k] for k in ("line1", "city", "postal_code", "country") if fields.get(k)}
+        if address:
+            params["address"] = address
+        return self._call(self.client.v1.customers.create, params=params,
+                          options={"idempotency_key": key}).to_dict(for_json=True)
+
+    def update_customer(self, customer_id: str, params: dict, object_type: str, hubspot_id: str) -> dict:
+        """Also records the HubSpot link in the customer's metadata."""
+        metadata = {**params.get("metadata", {}), f"hubspot_{object_type}_id": hubspot_id}
+        return self._call(self.client.v1.customers.update, customer_id,
+                          params={**params, "metadata": metadata}).to_dict(for_json=True)

@@ -1,0 +1,298 @@
+"""Sync: HubSpot and Stripe kept in step, products and customers.
+
+Products: HubSpot is the master of name, description, price and the accounting fields. A new
+HubSpot product is created in Stripe; changes are carried over (a new price makes a new Stripe
+price and archives the old one: Stripe prices cannot change); an archived one is archived. A
+name or description changed in Stripe flows back. Each side stores the other's id.
+
+Customers: each HubSpot company or contact with a quote (sent or accepted), a deal in a
+configured stage, or a link already, gets its Stripe customer: the linked one; else the one
+customer with its email (exactly one, not linked elsewhere); else a new one with an account
+code from the nomenclature, unique among every code known. Later edits of name, email, address
+or code on either side are carried to the other. A code, once given, changes only when a
+person changes it.
+
+Both: when the same field changed on both sides since the last sync, nothing is overwritten:
+it is a conflict for a person to settle. A dry run lists what would change and changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from backend import spreadsheet
+from backend.core.codes import CodeError, customer_code
+from backend.core.settings import Settings
+from backend.errors import AlreadyRunning
+from backend.store.ledger import LedgerStore, SyncLink
+from backend.sync import records
+from backend.sync.merge import Conflict, merge
+
+PRODUCT, COMPANY, CONTACT = "product", "company", "contact"
+
+
+@dataclass
+class SyncReport:
+    dry_run: bool = False
+    created: list[str] = field(default_factory=list)      # "product prod_x (Bureau)"...
+    updated: list[str] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)     # French: why a record was left alone
+    calls: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> dict:
+        return {"dry_run": self.dry_run, "created": len(self.created), "updated": len(self.updated),
+                "linked": len(self.linked), "archived": len(self.archived),
+                "conflicts": len(self.conflicts), "problems": len(self.problems),
+                "calls": self.calls, "seconds": round(self.seconds, 3)}
+
+    def french(self) -> str:
+        head = "Simulation : " if self.dry_run else ""
+        return (f"{head}{len(self.created)} créé(s), {len(self.updated)} mis à jour, "
+                f"{len(self.linked)} relié(s), {len(self.archived)} archivé(s), "
+                f"{len(self.conflicts)} conflit(s) à arbitrer"
+                + (f", {len(self.problems)} à vérifier" if self.problems else ""))
+
+
+def _key(company: str, *parts: str) -> str:
+    """An idempotency key stable across retries of the same change (Stripe replays it)."""
+    return "sync-" + "-".join((company,) + parts)
+
+
+# --- products -------------------------------------------------------------------------------
+
+def sync_products(hubspot, stripe, store: LedgerStore, company: str, report: SyncReport,
+                  now: datetime) -> None:
+    prices = {p["id"]: p for p in stripe.prices()}
+    stripe_products = {p["id"]: p for p in stripe.products()}
+    by_hubspot_meta = {(p.get("metadata") or {}).get("hubspot_product_id"): p
+                       for p in stripe_products.values() if (p.get("metadata") or {}).get("hubspot_product_id")}
+    links = store.sync_links(company, PRODUCT)
+    new_links: list[SyncLink] = []
+    back_to_hubspot: dict[str, dict] = {}
+
+    for obj in hubspot.products(archived=False) + hubspot.products(archived=True):
+        hid = obj["id"]
+        props = obj.get("properties") or {}
+        stripe_id = (records.text(props.get("stripe_product_id"))
+                     or (links[hid].stripe_id if hid in links else "")
+                     or (by_hubspot_meta.get(hid) or {}).get("id", ""))
+        product = stripe_products.get(stripe_id)
+        fields, problem = records.hubspot_product(obj)
+        label = f"produit {fields['name'] or hid}"
+        if obj.get("archived"):
+            if product is not None and product.get("active"):
+                report.archived.append(f"{label} ({stripe_id})")
+                if not report.dry_run:
+                    stripe.update_product(stripe_id, {"active": False})
+            continue
+        if problem:
+            report.problems.append(f"{label} : {problem}")
+            continue
+        if product is None:
+            if stripe_id:
+                report.problems.append(f"{label} : le produit Stripe {stripe_id} est introuvable")
+                continue
+            report.created.append(label)
+            if report.dry_run:
+                continue
+            created = stripe.create_product(fields, hid, _key(company, "product", hid))
+            back_to_hubspot[hid] = {"stripe_product_id": created["id"]}
+            new_links.append(SyncLink(hid, created["id"], fields))
+            continue
+        if records.text(props.get("stripe_product_id")) != stripe_id:
+            back_to_hubspot.setdefault(hid, {})["stripe_product_id"] = stripe_id
+            report.linked.append(f"{label} ({stripe_id})")
+        result = merge(PRODUCT, hid, stripe_id, fields, records.stripe_product(product, prices),
+                       links[hid].state if hid in links else None, records.PRODUCT_MASTER)
+        report.conflicts += result.conflicts
+        if result.changes:
+            report.updated.append(f"{label} ({', '.join(sorted({**result.to_stripe, **result.to_hubspot}))})")
+        if not report.dry_run:
+            _apply_product(stripe, product, result.to_stripe, company, hid)
+            if result.to_hubspot:
+                back_to_hubspot.setdefault(hid, {}).update(records.hubspot_product_props(result.to_hubspot))
+            new_links.append(SyncLink(hid, stripe_id, result.state))
+
+    if not report.dry_run:
+        hubspot.update("products", back_to_hubspot)
+        store.save_sync_links(company, PRODUCT, new_links, now=now)
+
+
+def _apply_product(stripe, product: dict, to_stripe: dict, company: str, hid: str) -> None:
+    params = records.stripe_product_params(to_stripe)
+    if "price" in to_stripe:
+        # Stripe prices cannot change: a new price becomes the default, the old one is archived.
+        old = product.get("default_price")
+        old_id = old.get("id") if isinstance(old, dict) else old
+        new_price = stripe.create_price(product["id"], to_stripe["price"],
+                                        _key(company, "price", hid, str(to_stripe["price"])))
+        params["default_price"] = new_price["id"]
+        stripe.update_product(product["id"], params)
+        if old_id:
+            stripe.archive_price(old_id)
+    elif params:
+        stripe.update_product(product["id"], params)
+
+
+# --- customers ------------------------------------------------------------------------------
+
+def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, company: str,
+                   report: SyncReport, now: datetime) -> None:
+    customers = {c["id"]: c for c in stripe.customers()}
+    candidates = hubspot.customer_candidates(settings.hubspot_quote_statuses,
+                                             settings.hubspot_deal_stages)
+    records_by_type = {COMPANY: hubspot.read("companies", sorted(candidates[COMPANY]),
+                                             records.HUBSPOT_COMPANY_PROPERTIES),
+                       CONTACT: hubspot.read("contacts", sorted(candidates[CONTACT]),
+                                             records.HUBSPOT_CONTACT_PROPERTIES)}
+    links = {t: store.sync_links(company, t) for t in (COMPANY, CONTACT)}
+    linked_stripe = {l.stripe_id for t in links.values() for l in t.values()}
+    meta_links = {}
+    for c in customers.values():
+        meta = c.get("metadata") or {}
+        for t in (COMPANY, CONTACT):
+            if meta.get(f"hubspot_{t}_id"):
+                meta_links[(t, meta[f"hubspot_{t}_id"])] = c["id"]
+                linked_stripe.add(c["id"])
+    taken = ({records.text((c.get("metadata") or {}).get("accounting_code")).upper()
+              for c in customers.values()} | {c.upper() for c in store.customer_codes(company).values()}
+             | {records.text((o.get("properties") or {}).get("code_comptable")).upper()
+                for objs in records_by_type.values() for o in objs}) - {""}
+    by_email: dict[str, list[str]] = {}
+    for c in customers.values():
+        if records.text(c.get("email")):
+            by_email.setdefault(records.text(c["email"]).lower(), []).append(c["id"])
+
+    codes_to_store: dict[str, str] = {}
+    for object_type, objects in records_by_type.items():
+        plural = "companies" if object_type == COMPANY else "contacts"
+        back: dict[str, dict] = {}
+        new_links: list[SyncLink] = []
+        for obj in objects:
+            hid, props = obj["id"], obj.get("properties") or {}
+            fields = records.hubspot_customer(object_type, obj)
+            label = f"{'entreprise' if object_type == COMPANY else 'contact'} {fields['name'] or hid}"
+            stripe_id = (records.text(props.get("stripe_customer_id"))
+                         or (links[object_type][hid].stripe_id if hid in links[object_type] else "")
+                         or meta_links.get((object_type, hid), ""))
+            if stripe_id and stripe_id not in customers:
+                report.problems.append(f"{label} : le client Stripe {stripe_id} est introuvable")
+                continue
+            if not stripe_id and fields["email"]:
+                matches = [m for m in by_email.get(fields["email"], []) if m not in linked_stripe]
+                if len(by_email.get(fields["email"], [])) > 1:
+                    report.problems.append(f"{label} : {len(by_email[fields['email']])} clients Stripe "
+                                           f"ont l'e-mail {fields['email']} : aucun n'est relié")
+                    continue
+                if len(matches) == 1:
+                    stripe_id = matches[0]
+                    linked_stripe.add(stripe_id)
+                    report.linked.append(f"{label} ({stripe_id}, même e-mail)")
+            if not stripe_id:
+                code = fields["code"]
+                if not code:
+                    try:
+                        code = customer_code(records.code_name(object_type, props), taken,
+                                             settings.customer_code_prefix, settings.customer_code_length)
+                    except CodeError as exc:
+                        report.problems.append(f"{label} : {exc}")
+                        continue
+                taken.add(code.upper())
+                report.created.append(f"{label} ({code})")
+                if report.dry_run:
+                    continue
+                created = stripe.create_customer({**fields, "code": code}, object_type, hid,
+                                                 _key(company, object_type, hid))
+                back[hid] = {"stripe_customer_id": created["id"], "code_comptable": code}
+                codes_to_store[created["id"]] = code
+                new_links.append(SyncLink(hid, created["id"], {**fields, "code": code}))
+                continue
+            current = records.stripe_customer(customers[stripe_id])
+            base = links[object_type][hid].state if hid in links[object_type] else None
+            if base is None and not current["code"] and not fields["code"]:
+                try:   # an existing customer never had a code: it gets one, once
+                    fields["code"] = customer_code(records.code_name(object_type, props), taken,
+                                                   settings.customer_code_prefix, settings.customer_code_length)
+                    taken.add(fields["code"].upper())
+                except CodeError as exc:
+                    report.problems.append(f"{label} : {exc}")
+            if base is None and current["code"] and fields["code"] != current["code"]:
+                fields["code"] = current["code"]   # an existing Stripe code is reused, never regenerated
+            result = merge(object_type, hid, stripe_id, fields, current, base)
+            report.conflicts += result.conflicts
+            if result.changes:
+                report.updated.append(f"{label} ({', '.join(sorted({**result.to_stripe, **result.to_hubspot}))})")
+            if report.dry_run:
+                continue
+            if result.to_stripe:
+                stripe.update_customer(stripe_id, records.stripe_customer_params(
+                    _with_full_address(result.to_stripe, result.state)), object_type, hid)
+            elif (customers[stripe_id].get("metadata") or {}).get(f"hubspot_{object_type}_id") != hid:
+                stripe.update_customer(stripe_id, {}, object_type, hid)
+            props_back = records.hubspot_customer_props(object_type, result.to_hubspot, props)
+            if records.text(props.get("stripe_customer_id")) != stripe_id:
+                props_back["stripe_customer_id"] = stripe_id
+            if result.state.get("code") and records.text(props.get("code_comptable")) != result.state["code"]:
+                props_back["code_comptable"] = result.state["code"]
+            if props_back:
+                back[hid] = props_back
+            if result.state.get("code"):
+                codes_to_store[stripe_id] = result.state["code"]
+            new_links.append(SyncLink(hid, stripe_id, result.state))
+        if not report.dry_run:
+            hubspot.update(plural, back)
+            store.save_sync_links(company, object_type, new_links, now=now)
+    if not report.dry_run and codes_to_store:
+        known = store.customer_codes(company)
+        store.save_customer_codes(company, {k: v for k, v in codes_to_store.items() if k not in known})
+
+
+def _with_full_address(to_stripe: dict, state: dict) -> dict:
+    """Stripe's address is one value: any part of it changed sends the whole of it."""
+    if any(k in to_stripe for k in ("line1", "city", "postal_code", "country")):
+        return {**to_stripe, **{k: state.get(k, "") for k in ("line1", "city", "postal_code", "country")}}
+    return to_stripe
+
+
+# --- the use case ---------------------------------------------------------------------------
+
+def sync(hubspot, stripe, store: LedgerStore, settings: Settings, company: str, *,
+         products: bool = True, customers: bool = True, dry_run: bool = False,
+         trigger: str = "ligne de commande", sheet=None, now: datetime | None = None) -> SyncReport:
+    now = now or datetime.now(timezone.utc)
+    holder = f"sync-{time.monotonic_ns()}"
+    if not store.acquire_lock(company, holder, now=now):
+        held = store.lock_holder(company)
+        raise AlreadyRunning(company, held[0] if held else None)
+    report = SyncReport(dry_run=dry_run)
+    started = time.perf_counter()
+    before = {"hubspot": hubspot.calls(), "stripe": stripe.calls()}
+    run_id = store.start_run(company, "sync", trigger, now=now)
+    try:
+        if products:
+            sync_products(hubspot, stripe, store, company, report, now)
+        if customers:
+            sync_customers(hubspot, stripe, store, settings, company, report, now)
+    except BaseException as exc:
+        store.finish_run(run_id, "failed", {**report.summary(), "error": str(exc)})
+        raise
+    finally:
+        store.release_lock(company, holder)
+    report.calls = {"hubspot": hubspot.calls() - before["hubspot"],
+                    "stripe": stripe.calls() - before["stripe"]}
+    report.seconds = time.perf_counter() - started
+    store.finish_run(run_id, "ok", report.summary())
+    if sheet is not None and not dry_run:
+        if spreadsheet.HISTORY not in sheet.tab_titles():
+            from backend.services.generate import HISTORY_SPEC
+            sheet.ensure_tabs([HISTORY_SPEC])
+        what = "Synchronisation HubSpot–Stripe"
+        sheet.append(spreadsheet.HISTORY, spreadsheet.history_tab([spreadsheet.HistoryLine(
+            now, trigger, what, report.french())])[1])
+    return report

@@ -1,0 +1,81 @@
+"""Webhook deliveries from HubSpot and Stripe: signature checked, each delivery applied once,
+then the sync of what changed (under the company's lock, like any run).
+
+The web layer calls these with the raw request; they return what to answer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import stripe
+
+from backend.errors import AlreadyRunning
+from backend.hubspot_signature import verify_v3_signature
+from backend.store.ledger import LedgerStore
+
+HUBSPOT_PRODUCT_EVENTS = ("product.",)
+HUBSPOT_CUSTOMER_EVENTS = ("company.", "contact.")
+STRIPE_EVENTS = {"product.created": "products", "product.updated": "products",
+                 "customer.updated": "customers", "customer.created": "customers"}
+
+
+@dataclass
+class Delivery:
+    status: int            # HTTP status to answer
+    applied: int = 0       # deliveries applied now
+    replays: int = 0       # deliveries seen before
+    message: str = ""
+
+
+def hubspot_delivery(method: str, uri: str, body: bytes, headers: dict[str, str], secret: str,
+                     store: LedgerStore, run_sync, now_ms: int) -> Delivery:
+    """`run_sync(products: bool, customers: bool)` runs the sync; a run already in progress
+    will see the change anyway (it reads HubSpot after this delivery)."""
+    if not verify_v3_signature(method, uri, body, headers, secret, now_ms):
+        return Delivery(401, message="bad or stale signature")
+    try:
+        events = json.loads(body)
+        assert isinstance(events, list)
+    except (ValueError, AssertionError):
+        return Delivery(400, message="a HubSpot delivery is a JSON array of events")
+    delivery = Delivery(200)
+    products = customers = False
+    for event in events:
+        if not isinstance(event, dict) or "eventId" not in event:
+            continue
+        if not store.record_delivery("hubspot", str(event["eventId"])):
+            delivery.replays += 1
+            continue
+        delivery.applied += 1
+        kind = str(event.get("subscriptionType", ""))
+        products |= kind.startswith(HUBSPOT_PRODUCT_EVENTS)
+        customers |= kind.startswith(HUBSPOT_CUSTOMER_EVENTS)
+    _run(run_sync, products, customers, delivery)
+    return delivery
+
+
+def stripe_delivery(payload: bytes, signature: str, secret: str, store: LedgerStore,
+                    run_sync) -> Delivery:
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret)
+    except (ValueError, stripe.SignatureVerificationError):
+        return Delivery(401 if signature else 400, message="bad or stale signature")
+    if not store.record_delivery("stripe", event["id"]):
+        return Delivery(200, replays=1, message="already applied")
+    area = STRIPE_EVENTS.get(event["type"])
+    delivery = Delivery(200, applied=1)
+    _run(run_sync, area == "products", area == "customers", delivery)
+    return delivery
+
+
+def _run(run_sync, products: bool, customers: bool, delivery: Delivery) -> None:
+    if not (products or customers):
+        return
+    try:
+        run_sync(products, customers)
+    except AlreadyRunning:
+        # The running sync or the next one picks the change up: answer 200 so the sender does
+        # not retry in a storm; the delivery is recorded.
+        delivery.message = "a run is in progress; the change is picked up by the next run"

@@ -1,0 +1,127 @@
+"""The fields the sync compares, read the same way from HubSpot and from Stripe.
+
+Products: name, description, price (cents), accounting code and the three sections.
+Customers: name, email, address, accounting code. Empty and missing are the same value.
+"""
+
+from __future__ import annotations
+
+from backend.core.money import parse_cents
+
+PRODUCT_FIELDS = ("name", "description", "price", "code", "axis_1", "axis_2", "axis_3")
+# HubSpot is the master of these: a change made to them in Stripe alone is put back.
+PRODUCT_MASTER = frozenset({"price", "code", "axis_1", "axis_2", "axis_3"})
+CUSTOMER_FIELDS = ("name", "email", "line1", "city", "postal_code", "country", "code")
+
+HUBSPOT_PRODUCT_PROPERTIES = ["name", "description", "price", "code_comptable", "axe_analytique_1",
+                              "axe_analytique_2", "axe_analytique_3", "stripe_product_id"]
+HUBSPOT_COMPANY_PROPERTIES = ["name", "email", "address", "city", "zip", "country",
+                              "code_comptable", "stripe_customer_id"]
+HUBSPOT_CONTACT_PROPERTIES = ["firstname", "lastname", "email", "address", "city", "zip", "country",
+                              "code_comptable", "stripe_customer_id"]
+
+
+def text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def hubspot_product(obj: dict) -> tuple[dict, str | None]:
+    """(fields, problem): a price HubSpot holds in euros as text, turned into cents."""
+    props = obj.get("properties") or {}
+    cents = parse_cents(text(props.get("price")))
+    problem = None if cents is not None else f"prix illisible : « {text(props.get('price'))} »"
+    return {"name": text(props.get("name")), "description": text(props.get("description")),
+            "price": cents, "code": text(props.get("code_comptable")),
+            **{f"axis_{i}": text(props.get(f"axe_analytique_{i}")) for i in (1, 2, 3)}}, problem
+
+
+def stripe_product(product: dict, prices: dict[str, dict]) -> dict:
+    meta = product.get("metadata") or {}
+    default = product.get("default_price")
+    price_id = default.get("id") if isinstance(default, dict) else default
+    price = prices.get(price_id or "") or {}
+    return {"name": text(product.get("name")), "description": text(product.get("description")),
+            "price": price.get("unit_amount"), "code": text(meta.get("accounting_code")),
+            **{f"axis_{i}": text(meta.get(f"analytic_axis_{i}")) for i in (1, 2, 3)}}
+
+
+def hubspot_product_props(fields: dict) -> dict:
+    """Fields going to HubSpot (only name and description ever flow back)."""
+    names = {"name": "name", "description": "description"}
+    return {names[k]: v for k, v in fields.items() if k in names}
+
+
+def stripe_product_params(fields: dict) -> dict:
+    """Fields going to a Stripe product's update (the price is handled apart)."""
+    params: dict = {}
+    if "name" in fields:
+        params["name"] = fields["name"]
+    if "description" in fields:
+        params["description"] = fields["description"]
+    meta = {}
+    if "code" in fields:
+        meta["accounting_code"] = fields["code"]
+    for i in (1, 2, 3):
+        if f"axis_{i}" in fields:
+            meta[f"analytic_axis_{i}"] = fields[f"axis_{i}"]
+    if meta:
+        params["metadata"] = meta
+    return params
+
+
+def customer_name(object_type: str, props: dict) -> str:
+    if object_type == "company":
+        return text(props.get("name"))
+    return " ".join(p for p in (text(props.get("firstname")), text(props.get("lastname"))) if p)
+
+
+def code_name(object_type: str, props: dict) -> str:
+    """The name the account code is made from: the company's, else last then first name."""
+    from backend.core.codes import display_name
+    if object_type == "company":
+        return display_name(company=text(props.get("name")))
+    return display_name(last_name=text(props.get("lastname")), first_name=text(props.get("firstname")))
+
+
+def hubspot_customer(object_type: str, obj: dict) -> dict:
+    props = obj.get("properties") or {}
+    return {"name": customer_name(object_type, props), "email": text(props.get("email")).lower(),
+            "line1": text(props.get("address")), "city": text(props.get("city")),
+            "postal_code": text(props.get("zip")), "country": text(props.get("country")),
+            "code": text(props.get("code_comptable"))}
+
+
+def stripe_customer(customer: dict) -> dict:
+    address = customer.get("address") or {}
+    return {"name": text(customer.get("name")), "email": text(customer.get("email")).lower(),
+            "line1": text(address.get("line1")), "city": text(address.get("city")),
+            "postal_code": text(address.get("postal_code")), "country": text(address.get("country")),
+            "code": text((customer.get("metadata") or {}).get("accounting_code"))}
+
+
+def hubspot_customer_props(object_type: str, fields: dict, current: dict) -> dict:
+    props: dict = {}
+    if "name" in fields:
+        if object_type == "company":
+            props["name"] = fields["name"]
+        else:   # a person's name goes back split as HubSpot holds it: first word, then the rest
+            first, _, last = fields["name"].partition(" ")
+            props["firstname"], props["lastname"] = first, last
+    for field, prop in (("email", "email"), ("line1", "address"), ("city", "city"),
+                        ("postal_code", "zip"), ("country", "country"), ("code", "code_comptable")):
+        if field in fields:
+            props[prop] = fields[field]
+    return props
+
+
+def stripe_customer_params(fields: dict) -> dict:
+    params: dict = {}
+    for field in ("name", "email"):
+        if field in fields:
+            params[field] = fields[field]
+    address = {k: fields[k] for k in ("line1", "city", "postal_code", "country") if k in fields}
+    if address:
+        params["address"] = address
+    if "code" in fields:
+        params["metadata"] = {"accounting_code": fields["code"]}
+    return params
