@@ -68,7 +68,7 @@ def test_generate_into_a_local_workbook(demo, tmp_path, capsys):
     sheet = load_workbook(book)["Écritures"]
     assert sheet.freeze_panes == "A2" and sheet["A2"].number_format == "DD/MM/YYYY"
     assert sheet["G2"].number_format == "#,##0.00"
-    assert main(["validate", "--xlsx", str(book)]) == 0
+    assert main(["validate", "--xlsx", str(book), "--database", f"sqlite:///{tmp_path / 'l.db'}"]) == 0
 
 
 def test_two_runs_at_once_make_one_run(demo, tmp_path):
