@@ -4,12 +4,14 @@ with the production adapters pointed at them. Used by the demo, the tests and be
 from __future__ import annotations
 
 from backend.sandbox.faults import FaultPlan
+from backend.sandbox.hubspot_api import HubSpotSandbox
 from backend.sandbox.server import serve
 from backend.sandbox.sheets_api import SheetsSandbox
 from backend.sandbox.stripe_api import StripeSandbox
 
 STRIPE_KEY = "sk_test_sandbox"
 SHEETS_TOKEN = "sandbox-token"
+HUBSPOT_TOKEN = "pat-sandbox"
 
 
 class LocalSandbox:
@@ -19,11 +21,12 @@ class LocalSandbox:
         self.stripe = StripeSandbox(self.plan, api_key=STRIPE_KEY,
                                     rate_limit_per_second=stripe_rate_limit)
         self.sheets = SheetsSandbox(self.plan, token=SHEETS_TOKEN)
+        self.hubspot = HubSpotSandbox(self.plan, access_token=HUBSPOT_TOKEN)
         self._running = []
 
     def __enter__(self) -> "LocalSandbox":
-        self._running = [serve(self.stripe), serve(self.sheets)]
-        self.stripe_url, self.sheets_url = (r.url for r in self._running)
+        self._running = [serve(self.stripe), serve(self.sheets), serve(self.hubspot)]
+        self.stripe_url, self.sheets_url, self.hubspot_url = (r.url for r in self._running)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -40,3 +43,11 @@ class LocalSandbox:
         from backend.adapters.google_sheets import GoogleSheetsAdapter
         return GoogleSheetsAdapter(spreadsheet_id, Credentials(token=SHEETS_TOKEN),
                                    base_url=self.sheets_url)
+
+    def catalog_adapter(self, max_retries: int = 3):
+        from backend.adapters.stripe_catalog import StripeCatalogAdapter
+        return StripeCatalogAdapter(STRIPE_KEY, base_url=self.stripe_url, max_retries=max_retries)
+
+    def hubspot_adapter(self):
+        from backend.adapters.hubspot_crm import HubSpotAdapter
+        return HubSpotAdapter(HUBSPOT_TOKEN, host=self.hubspot_url)

@@ -160,8 +160,9 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
             if meta.get(f"hubspot_{t}_id"):
                 meta_links[(t, meta[f"hubspot_{t}_id"])] = c["id"]
                 linked_stripe.add(c["id"])
+    stored_codes = store.customer_codes(company)   # codes the generation gave, kept as given
     taken = ({records.text((c.get("metadata") or {}).get("accounting_code")).upper()
-              for c in customers.values()} | {c.upper() for c in store.customer_codes(company).values()}
+              for c in customers.values()} | {c.upper() for c in stored_codes.values()}
              | {records.text((o.get("properties") or {}).get("code_comptable")).upper()
                 for objs in records_by_type.values() for o in objs}) - {""}
     by_email: dict[str, list[str]] = {}
@@ -216,12 +217,17 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
             current = records.stripe_customer(customers[stripe_id])
             base = links[object_type][hid].state if hid in links[object_type] else None
             if base is None and not current["code"] and not fields["code"]:
-                try:   # an existing customer never had a code: it gets one, once
-                    fields["code"] = customer_code(records.code_name(object_type, props), taken,
-                                                   settings.customer_code_prefix, settings.customer_code_length)
-                    taken.add(fields["code"].upper())
-                except CodeError as exc:
-                    report.problems.append(f"{label} : {exc}")
+                # An existing customer without a code: the one the journal already used for it,
+                # else a new one, once.
+                fields["code"] = stored_codes.get(stripe_id, "")
+                if not fields["code"]:
+                    try:
+                        fields["code"] = customer_code(records.code_name(object_type, props), taken,
+                                                       settings.customer_code_prefix,
+                                                       settings.customer_code_length)
+                        taken.add(fields["code"].upper())
+                    except CodeError as exc:
+                        report.problems.append(f"{label} : {exc}")
             if base is None and current["code"] and fields["code"] != current["code"]:
                 fields["code"] = current["code"]   # an existing Stripe code is reused, never regenerated
             result = merge(object_type, hid, stripe_id, fields, current, base)
@@ -249,8 +255,8 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
             hubspot.update(plural, back)
             store.save_sync_links(company, object_type, new_links, now=now)
     if not report.dry_run and codes_to_store:
-        known = store.customer_codes(company)
-        store.save_customer_codes(company, {k: v for k, v in codes_to_store.items() if k not in known})
+        store.save_customer_codes(company, {k: v for k, v in codes_to_store.items()
+                                            if k not in stored_codes})
 
 
 def _with_full_address(to_stripe: dict, state: dict) -> dict:

@@ -25,6 +25,23 @@ def text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
+# HubSpot holds a country's name, Stripe its ISO code: compared and written as the code.
+COUNTRY_CODES = {"france": "FR", "belgique": "BE", "belgium": "BE", "suisse": "CH",
+                 "switzerland": "CH", "luxembourg": "LU", "allemagne": "DE", "germany": "DE",
+                 "espagne": "ES", "spain": "ES", "italie": "IT", "italy": "IT",
+                 "royaume-uni": "GB", "united kingdom": "GB", "monaco": "MC", "canada": "CA"}
+COUNTRY_NAMES = {"FR": "France", "BE": "Belgique", "CH": "Suisse", "LU": "Luxembourg",
+                 "DE": "Allemagne", "ES": "Espagne", "IT": "Italie", "GB": "Royaume-Uni",
+                 "MC": "Monaco", "CA": "Canada"}
+
+
+def country_code(value) -> str:
+    name = text(value)
+    if len(name) == 2 and name.isalpha():
+        return name.upper()
+    return COUNTRY_CODES.get(name.lower(), name)
+
+
 def hubspot_product(obj: dict) -> tuple[dict, str | None]:
     """(fields, problem): a price HubSpot holds in euros as text, turned into cents."""
     props = obj.get("properties") or {}
@@ -87,7 +104,7 @@ def hubspot_customer(object_type: str, obj: dict) -> dict:
     props = obj.get("properties") or {}
     return {"name": customer_name(object_type, props), "email": text(props.get("email")).lower(),
             "line1": text(props.get("address")), "city": text(props.get("city")),
-            "postal_code": text(props.get("zip")), "country": text(props.get("country")),
+            "postal_code": text(props.get("zip")), "country": country_code(props.get("country")),
             "code": text(props.get("code_comptable"))}
 
 
@@ -95,7 +112,7 @@ def stripe_customer(customer: dict) -> dict:
     address = customer.get("address") or {}
     return {"name": text(customer.get("name")), "email": text(customer.get("email")).lower(),
             "line1": text(address.get("line1")), "city": text(address.get("city")),
-            "postal_code": text(address.get("postal_code")), "country": text(address.get("country")),
+            "postal_code": text(address.get("postal_code")), "country": country_code(address.get("country")),
             "code": text((customer.get("metadata") or {}).get("accounting_code"))}
 
 
@@ -108,9 +125,11 @@ def hubspot_customer_props(object_type: str, fields: dict, current: dict) -> dic
             first, _, last = fields["name"].partition(" ")
             props["firstname"], props["lastname"] = first, last
     for field, prop in (("email", "email"), ("line1", "address"), ("city", "city"),
-                        ("postal_code", "zip"), ("country", "country"), ("code", "code_comptable")):
+                        ("postal_code", "zip"), ("code", "code_comptable")):
         if field in fields:
             props[prop] = fields[field]
+    if "country" in fields:
+        props["country"] = COUNTRY_NAMES.get(fields["country"], fields["country"])
     return props
 
 
