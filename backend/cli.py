@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from backend.adapters.files import write_atomic
-from backend.cli_summary import result_summary
+from backend.cli_summary import print_sync, result_summary
 from backend.core.settings import SettingsError, from_mapping
 from backend.formats.fec import FecError
 from backend.services.convert import FORMATS, convert
@@ -138,22 +138,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     fec_file = write_atomic(out / export.fec_name, export.fec)
     print(f"exported {len(export.rows)} line(s) of {args.month}: {month_file}, {fec_file}")
     return 0
-
-
-def print_sync(report) -> None:
-    prefix = "would be " if report.dry_run else ""
-    for title, items in (("created", report.created), ("updated", report.updated),
-                         ("linked", report.linked), ("archived", report.archived)):
-        for item in items:
-            print(f"{prefix}{title}: {item}")
-    for conflict in report.conflicts:
-        print(f"conflict: {conflict.french()}")
-    for problem in report.problems:
-        print(f"to check: {problem}")
-    print(f"{prefix}created {len(report.created)}, updated {len(report.updated)}, linked "
-          f"{len(report.linked)}, archived {len(report.archived)}; conflicts waiting for a person: "
-          f"{len(report.conflicts)}; calls: " + ", ".join(f"{k} {v}" for k, v in report.calls.items())
-          + f"; time {report.seconds:.2f} s")
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

@@ -27,3 +27,23 @@ def result_summary(result: JournalResult, limit: int = 20) -> list[str]:
     if len(result.anomalies) > limit:
         lines.append(f"anomaly: ... and {len(result.anomalies) - limit} more")
     return lines
+
+
+def print_sync(report, indent: str = "", limit: int | None = None) -> None:
+    """What a sync did (or would do, in a dry run): each change, conflict and problem."""
+    prefix = "would be " if report.dry_run else ""
+    lines = []
+    for title, items in (("created", report.created), ("updated", report.updated),
+                         ("linked", report.linked), ("archived", report.archived)):
+        lines += [f"{prefix}{title}: {item}" for item in items]
+    lines += [f"conflict: {c.french()}" for c in report.conflicts]
+    lines += [f"to check: {p}" for p in report.problems]
+    shown = lines if limit is None else lines[:limit]
+    for line in shown:
+        print(indent + line)
+    if len(shown) < len(lines):
+        print(f"{indent}... and {len(lines) - len(shown)} more")
+    print(f"{indent}{prefix}created {len(report.created)}, updated {len(report.updated)}, linked "
+          f"{len(report.linked)}, archived {len(report.archived)}; conflicts waiting for a person: "
+          f"{len(report.conflicts)}; calls: " + ", ".join(f"{k} {v}" for k, v in report.calls.items())
+          + f"; time {report.seconds:.2f} s")

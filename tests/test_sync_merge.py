@@ -38,3 +38,9 @@ def test_a_master_field_changed_in_stripe_alone_is_put_back():
 def test_without_a_base_hubspot_wins():
     m = merge("product", "1", "prod_1", {"name": "H"}, {"name": "S"}, None)
     assert m.to_stripe == {"name": "H"} and m.conflicts == []
+
+
+def test_without_a_base_an_empty_value_never_erases_a_filled_one():
+    m = merge("company", "1", "cus_1", {"email": "", "city": "Lyon"},
+              {"email": "compta@x.fr", "city": ""}, None)
+    assert m.to_hubspot == {"email": "compta@x.fr"} and m.to_stripe == {"city": "Lyon"}

@@ -78,7 +78,7 @@ class StripeCatalogAdapter:
     def create_customer(self, fields: dict, object_type: str, hubspot_id: str, key: str) -> dict:
         params = {"name": fields["name"],
                   "metadata": {"accounting_code": fields["code"], f"hubspot_{object_type}_id": hubspot_id}}
-        if fields["email"]:
+        if fields.get("email"):
             params["email"] = fields["email"]
         address = {k: fields[k] for k in ("line1", "city", "postal_code", "country") if fields.get(k)}
         if address:

@@ -55,6 +55,7 @@ _LOADABLE = {"properties", "associations", *TYPES}
 
 class HubSpotSandbox(Service):
     name = "hubspot"
+    state_attributes = ("stores", "properties", "associations", "_next_id")
     portal_id = 146_372_519
     app_id = 2_918_044
 

@@ -7,12 +7,14 @@ free port of 127.0.0.1 in a background thread and returns its base URL.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -54,6 +56,8 @@ class Service:
     `error_response(status, message)` with the service's own error body."""
 
     name = "service"
+    # What `save_state` keeps: the attributes that hold the service's data.
+    state_attributes: tuple[str, ...] = ()
 
     def __init__(self, plan: FaultPlan | None = None) -> None:
         self.plan = plan or FaultPlan()
@@ -69,6 +73,18 @@ class Service:
 
     def error_response(self, status: int, message: str) -> Response:
         return Response.json(status, {"error": {"message": message}})
+
+    def save_state(self, path) -> None:
+        """The service's data to a file, so that the demo's accounts outlive the process."""
+        with self.lock:
+            data = {name: getattr(self, name) for name in self.state_attributes}
+            Path(path).write_bytes(pickle.dumps(data))
+
+    def load_state(self, path) -> None:
+        """Data saved by `save_state` (a file this sandbox wrote: trusted)."""
+        with self.lock:
+            for name, value in pickle.loads(Path(path).read_bytes()).items():
+                setattr(self, name, value)
 
     def dispatch(self, request: Request) -> Response:
         allowed = False

@@ -25,7 +25,6 @@ are parsed and formatted in the spreadsheet's locale (fr_FR by default).
 from __future__ import annotations
 
 import json
-import pickle
 import secrets
 import time
 from collections import deque
@@ -59,6 +58,7 @@ class SheetsSandbox(Service):
     """
 
     name = "sheets"
+    state_attributes = ("spreadsheets",)
 
     def __init__(self, plan: FaultPlan | None = None, token: str | None = None,
                  write_quota_per_minute: int | None = None, clock=time.monotonic) -> None:
@@ -185,16 +185,6 @@ class SheetsSandbox(Service):
                 tabs.append(entry)
             return {"spreadsheetId": spreadsheet.spreadsheet_id,
                     "properties": spreadsheet.properties(), "sheets": tabs}
-
-    def save_state(self, path: str | Path) -> None:
-        """Every spreadsheet to a file, so that the demo's sheet outlives the process."""
-        with self.lock:
-            Path(path).write_bytes(pickle.dumps(self.spreadsheets))
-
-    def load_state(self, path: str | Path) -> None:
-        """Spreadsheets saved by `save_state` (a file this sandbox wrote: trusted)."""
-        with self.lock:
-            self.spreadsheets = pickle.loads(Path(path).read_bytes())
 
     def write_json(self, spreadsheet_id: str, path: str | Path) -> Path:
         path = Path(path)

@@ -64,6 +64,7 @@ class _Saved:
 
 class StripeSandbox(Service):
     name = "stripe"
+    state_attributes = ("ids", "stores")
 
     def __init__(self, plan: FaultPlan | None = None, api_key: str = "sk_test_sandbox",
                  webhook_secret: str = "whsec_sandbox", *,
@@ -297,10 +298,10 @@ class StripeSandbox(Service):
     # --- reads -----------------------------------------------------------------------------
 
     def _lister(self, name: str, filters: dict):
-        store = self.stores[name]
         allowed = {"limit", "starting_after", "ending_before", "expand", "created", *filters}
 
         def handler(request: Request) -> Response:
+            store = self.stores[name]   # at request time: load_state replaces the collections
             params = p.parse(request.query)
             p.reject_unknown(params, allowed)
             tests = [build(params[key], key) for key, build in filters.items() if key in params]
@@ -314,9 +315,8 @@ class StripeSandbox(Service):
 
     def _line_lister(self, name: str):
         """An invoice's (or credit note's) lines, all of them, in their own order."""
-        store = self.stores[name]
-
         def handler(request: Request, id: str) -> Response:
+            store = self.stores[name]
             params = p.parse(request.query)
             p.reject_unknown(params, {"limit", "starting_after", "ending_before", "expand"})
             lines = self._stored(name, id)["lines"]
@@ -329,9 +329,8 @@ class StripeSandbox(Service):
         return handler
 
     def _getter(self, name: str):
-        store = self.stores[name]
-
         def handler(request: Request, id: str) -> Response:
+            store = self.stores[name]
             params = p.parse(request.query)
             p.reject_unknown(params, {"expand"})
             return self._object_response(store, self._stored(name, id), params)

@@ -30,6 +30,10 @@ def dumps(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, check_circular=False).encode("utf-8")
 
 
+def _as_stored(obj: dict) -> dict:
+    return obj   # a named function, so that a collection can be saved (pickled)
+
+
 class Collection:
     """`label` names the kind in Stripe's messages ("No such invoice: ..."); `view` is what
     the API shows of a stored object (invoices show only their first lines)."""
@@ -41,7 +45,7 @@ class Collection:
 
     def __init__(self, label: str, view: Callable[[dict], dict] | None = None) -> None:
         self.label = label
-        self.view = view or (lambda obj: obj)
+        self.view = view or _as_stored
         self._by_id: dict[str, dict] = {}
         self._added: dict[str, int] = {}          # id -> when it was added (a counter)
         self._order: list[tuple[int, int, str]] = []   # (-created, -added, id), ascending

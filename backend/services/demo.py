@@ -21,9 +21,12 @@ from backend.adapters.xlsx_workbook import Tab, write_workbook
 from backend.cli_summary import result_summary
 from backend.core.settings import Settings
 from backend.demo import DEMO_COMPANY, build_demo_company, write_demo_company
+from backend.demo.hubspot import build_demo_hubspot, with_duplicate_customer
 from backend.journal_sheet import SHEETS_EPOCH
 from backend.sandbox.local import LocalSandbox
 from backend.services.generate import generate
+from backend.services.sync import sync
+from backend.cli_summary import print_sync
 from backend.services.sheet_journal import export_month, validate
 from backend.sheet_settings import load_sheet_settings
 from backend.store.ledger import LedgerStore
@@ -39,8 +42,8 @@ def demo_settings() -> Settings:
 
 def run_demo(out: Path, month: str = "2026-10") -> int:
     out.mkdir(parents=True, exist_ok=True)
-    state = out / ".sandbox-sheets.pickle"
-    company = build_demo_company(month=month)
+    state = out / ".sandbox"
+    company = with_duplicate_customer(build_demo_company(month=month))
     write_demo_company(out / "stripe", month=month)
     store = LedgerStore(f"sqlite:///{out / 'ledger.db'}")
     store.migrate()
@@ -49,15 +52,20 @@ def run_demo(out: Path, month: str = "2026-10") -> int:
     now = now.replace(day=1) + timedelta(days=1)
 
     with LocalSandbox() as sandbox:
-        sandbox.stripe.load(company)
-        if state.exists():
-            sandbox.sheets.load_state(state)
+        services = (sandbox.stripe, sandbox.hubspot, sandbox.sheets)
+        if state.exists():   # the demo accounts as the last `make demo` left them
+            for service in services:
+                service.load_state(state / f"{service.name}.pickle")
         else:
+            sandbox.stripe.load(company)
+            sandbox.hubspot.load(build_demo_hubspot(company))
             sandbox.sheets.create_spreadsheet(f"Journal des ventes — {DEMO_COMPANY['name']}",
                                               ["Feuille 1"], spreadsheet_id=SPREADSHEET_ID)
         sheet = sandbox.sheet_adapter(SPREADSHEET_ID)
         settings = load_sheet_settings(sheet, demo_settings())
         started = time.perf_counter()
+        synced = sync(sandbox.hubspot_adapter(), sandbox.catalog_adapter(), store, settings,
+                      COMPANY, trigger="make demo", sheet=sheet, now=now)
         report = generate(sandbox.stripe_adapter(), sheet, store, settings, COMPANY,
                           trigger="make demo", now=now)
         checked = validate(sheet, settings, trigger="make demo", now=now)
@@ -67,10 +75,15 @@ def run_demo(out: Path, month: str = "2026-10") -> int:
         book = write_workbook(out / f"journal-{month}.xlsx", workbook_tabs(sheet.read(sheet.tab_titles())))
         (out / "sheet.json").write_text(json.dumps(sandbox.sheets.export_json(SPREADSHEET_ID),
                                                    ensure_ascii=False, indent=1), encoding="utf-8")
-        sandbox.sheets.save_state(state)
+        state.mkdir(exist_ok=True)
+        for service in services:
+            service.save_state(state / f"{service.name}.pickle")
         seconds = time.perf_counter() - started
 
     print(f"{DEMO_COMPANY['name']} (demo), month {month}, on the local sandbox")
+    print("HubSpot -> Stripe sync:")
+    print_sync(synced, indent="  ", limit=12)
+    print("generation:")
     print(f"read from Stripe: {report.documents_read} documents (the month has "
           f"{len(company['invoices'])} invoices and {len(company['credit_notes'])} credit notes)")
     for line in result_summary(report.result, limit=10):

@@ -185,7 +185,7 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
             if stripe_id and stripe_id not in customers:
                 report.problems.append(f"{label} : le client Stripe {stripe_id} est introuvable")
                 continue
-            if not stripe_id and fields["email"]:
+            if not stripe_id and fields.get("email"):
                 matches = [m for m in by_email.get(fields["email"], []) if m not in linked_stripe]
                 if len(by_email.get(fields["email"], [])) > 1:
                     report.problems.append(f"{label} : {len(by_email[fields['email']])} clients Stripe "

@@ -38,7 +38,8 @@ class Merge:
 def merge(object_type: str, hubspot_id: str, stripe_id: str, hubspot: dict, stripe: dict,
           base: dict | None, master_fields: frozenset[str] = frozenset()) -> Merge:
     """`hubspot`, `stripe` and `base` map the same field names to comparable values. With no
-    base (a first sync of an existing link), HubSpot's values win where the two differ."""
+    base (a first sync of an existing link), HubSpot's values win where the two differ, except
+    that an empty value never erases a filled one: the filled one is copied over."""
     result = Merge()
     for name in hubspot:
         hub, strp = hubspot[name], stripe.get(name)
@@ -46,8 +47,11 @@ def merge(object_type: str, hubspot_id: str, stripe_id: str, hubspot: dict, stri
         if hub == strp:
             result.state[name] = hub
             continue
-        hub_changed = base is None or hub != old
-        stripe_changed = base is not None and strp != old
+        if base is None and hub in ("", None):
+            hub_changed, stripe_changed = False, True
+        else:
+            hub_changed = base is None or hub != old
+            stripe_changed = base is not None and strp != old
         if hub_changed and stripe_changed:
             result.conflicts.append(Conflict(object_type, hubspot_id, stripe_id, name, hub, strp, old))
             result.state[name] = old            # still unsettled: the conflict is seen again

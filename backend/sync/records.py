@@ -15,7 +15,7 @@ CUSTOMER_FIELDS = ("name", "email", "line1", "city", "postal_code", "country", "
 
 HUBSPOT_PRODUCT_PROPERTIES = ["name", "description", "price", "code_comptable", "axe_analytique_1",
                               "axe_analytique_2", "axe_analytique_3", "stripe_product_id"]
-HUBSPOT_COMPANY_PROPERTIES = ["name", "email", "address", "city", "zip", "country",
+HUBSPOT_COMPANY_PROPERTIES = ["name", "address", "city", "zip", "country",
                               "code_comptable", "stripe_customer_id"]
 HUBSPOT_CONTACT_PROPERTIES = ["firstname", "lastname", "email", "address", "city", "zip", "country",
                               "code_comptable", "stripe_customer_id"]
@@ -101,11 +101,15 @@ def code_name(object_type: str, props: dict) -> str:
 
 
 def hubspot_customer(object_type: str, obj: dict) -> dict:
+    """A company has no email property in HubSpot: its email is neither compared nor written."""
     props = obj.get("properties") or {}
-    return {"name": customer_name(object_type, props), "email": text(props.get("email")).lower(),
-            "line1": text(props.get("address")), "city": text(props.get("city")),
-            "postal_code": text(props.get("zip")), "country": country_code(props.get("country")),
-            "code": text(props.get("code_comptable"))}
+    fields = {"name": customer_name(object_type, props), "email": text(props.get("email")).lower(),
+              "line1": text(props.get("address")), "city": text(props.get("city")),
+              "postal_code": text(props.get("zip")), "country": country_code(props.get("country")),
+              "code": text(props.get("code_comptable"))}
+    if object_type == "company":
+        del fields["email"]
+    return fields
 
 
 def stripe_customer(customer: dict) -> dict:
