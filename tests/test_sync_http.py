@@ -183,3 +183,12 @@ def test_stripe_webhook_applied_once_and_bad_signature_refused(box):
     assert apply().applied == 1 and apply().replays == 1 and runs == [(False, True)]
     assert apply(payload, signature.replace("v1=", "v1=0")).status == 401
     assert apply(json.dumps({**event, "id": "evt_2"}).encode(), signature).status == 401
+
+
+def test_the_custom_properties_are_created_in_a_fresh_account():
+    with LocalSandbox() as fresh:
+        adapter = fresh.hubspot_adapter()
+        created = adapter.ensure_properties()
+        assert "products.code_comptable" in created and "contacts.stripe_customer_id" in created
+        assert len(created) == 9
+        assert adapter.ensure_properties() == []

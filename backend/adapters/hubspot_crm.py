@@ -12,11 +12,23 @@ from hubspot.crm.objects.models import (BatchInputSimplePublicObjectBatchInput,
                                         PublicObjectSearchRequest, SimplePublicObjectBatchInput,
                                         SimplePublicObjectId)
 
+from hubspot.crm.properties.models import PropertyCreate
+
 from backend.errors import ServiceError
 from backend.sync.records import HUBSPOT_PRODUCT_PROPERTIES
 
 BATCH = 100
 SEARCH_PAGE = 200
+# The product's own properties (DESIGN.md, "Contract fields"), created where missing.
+CUSTOM_PROPERTIES = {
+    "products": ("productinformation", ["code_comptable", "axe_analytique_1", "axe_analytique_2",
+                                        "axe_analytique_3", "stripe_product_id"]),
+    "companies": ("companyinformation", ["code_comptable", "stripe_customer_id"]),
+    "contacts": ("contactinformation", ["code_comptable", "stripe_customer_id"]),
+}
+LABELS = {"code_comptable": "Code comptable", "stripe_product_id": "Produit Stripe",
+          "stripe_customer_id": "Client Stripe", "axe_analytique_1": "Axe analytique 1",
+          "axe_analytique_2": "Axe analytique 2", "axe_analytique_3": "Axe analytique 3"}
 
 
 def _as_dict(obj) -> dict:
@@ -44,6 +56,21 @@ class HubSpotAdapter:
                 raise ServiceError("hubspot", f"connection failed: {exc}", transient=True) from exc
             raise ServiceError("hubspot", f"{status}: {getattr(exc, 'body', '') or exc}",
                                status=status, transient=status == 429 or (status or 0) >= 500) from exc
+
+    def ensure_properties(self) -> list[str]:
+        """Create the product's custom properties the account lacks; the ones created."""
+        created = []
+        for object_type, (group, names) in CUSTOM_PROPERTIES.items():
+            existing = {p.name for p in self._call(
+                self.client.crm.properties.core_api.get_all, object_type).results}
+            for name in names:
+                if name in existing:
+                    continue
+                self._call(self.client.crm.properties.core_api.create, object_type, PropertyCreate(
+                    name=name, label=LABELS[name], type="string", field_type="text",
+                    group_name=group))
+                created.append(f"{object_type}.{name}")
+        return created
 
     def products(self, archived: bool = False) -> list[dict]:
         out, after = [], None

@@ -51,12 +51,19 @@ class SyncReport:
                 "conflicts": len(self.conflicts), "problems": len(self.problems),
                 "calls": self.calls, "seconds": round(self.seconds, 3)}
 
-    def french(self) -> str:
+    def french(self, detail: int = 5) -> str:
+        """One line for Historique and the sidebar: the counts, then the first items of each."""
         head = "Simulation : " if self.dry_run else ""
-        return (f"{head}{len(self.created)} créé(s), {len(self.updated)} mis à jour, "
+        line = (f"{head}{len(self.created)} créé(s), {len(self.updated)} mis à jour, "
                 f"{len(self.linked)} relié(s), {len(self.archived)} archivé(s), "
                 f"{len(self.conflicts)} conflit(s) à arbitrer"
                 + (f", {len(self.problems)} à vérifier" if self.problems else ""))
+        for title, items in (("Créés", self.created), ("Reliés", self.linked),
+                             ("Conflits", [c.french() for c in self.conflicts]),
+                             ("À vérifier", self.problems)):
+            if items and detail:
+                line += f". {title} : " + " ; ".join(items[:detail]) + (" …" if len(items) > detail else "")
+        return line
 
 
 def _key(company: str, *parts: str) -> str:
@@ -281,6 +288,8 @@ def sync(hubspot, stripe, store: LedgerStore, settings: Settings, company: str, 
     before = {"hubspot": hubspot.calls(), "stripe": stripe.calls()}
     run_id = store.start_run(company, "sync", trigger, now=now)
     try:
+        if not dry_run:
+            report.created += [f"propriété HubSpot {p}" for p in hubspot.ensure_properties()]
         if products:
             sync_products(hubspot, stripe, store, company, report, now)
         if customers:
