@@ -6,18 +6,28 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 
-.PHONY: demo test test-py313 clean
+.PHONY: demo test test-py313 preview clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+# Node test dependencies (playwright-core drives Debian's Chromium; no browser is downloaded).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
 demo: $(STAMP)
 	$(PY) -m backend demo --out $(OUT)
 
-test: $(STAMP)
+# tests/web/test_web_node_suites.py runs `node --test` on tests/appsscript and tests/sidebar.
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -q
+
+# The sidebar and the whole flow on the demo company, in a browser, with no account.
+preview: $(STAMP)
+	$(PY) -m backend.web.preview
 
 # App Engine runs Python 3.13: the same suite on it, where the machine has it.
 PY313 ?= $(firstword $(wildcard /root/.pyenv/versions/3.13*/bin/python3) $(shell command -v python3.13 2>/dev/null))
@@ -26,4 +36,4 @@ test-py313:
 	$(MAKE) test PYTHON=$(PY313) VENV=.venv313
 
 clean:
-	rm -rf $(VENV) .venv313 $(OUT) .pytest_cache .hypothesis ledger.db
+	rm -rf $(VENV) .venv313 $(OUT) .pytest_cache .hypothesis ledger.db node_modules

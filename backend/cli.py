@@ -171,6 +171,11 @@ def cmd_login(args: argparse.Namespace) -> int:
     return login(args.client_secrets, port=args.port, open_browser=not args.no_browser)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from backend.web.preview.__main__ import main as preview
+    return preview(["--port", str(args.port)] + (["--month", args.month] if args.month else []))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from backend.services.demo import run_demo
     return run_demo(Path(args.out), month=args.month)
@@ -215,6 +220,11 @@ def parser() -> argparse.ArgumentParser:
     log.add_argument("--port", type=int, default=0)
     log.add_argument("--no-browser", action="store_true", help="print the address instead")
     log.set_defaults(run=cmd_login)
+
+    srv = commands.add_parser("serve", help="local preview: backend, sandboxes, demo company, sidebar")
+    srv.add_argument("--port", type=int, default=8080)
+    srv.add_argument("--month")
+    srv.set_defaults(run=cmd_serve)
 
     demo = commands.add_parser("demo", help="run the demo company's month through the pipeline")
     demo.add_argument("--out", default="demo-output", help="folder for the files (demo-output)")

@@ -150,6 +150,44 @@ sync_links = sa.Table(
 )
 
 
+# Background jobs of the web layer (backend/jobs/sql_store.py): one active job per company.
+KEY = sa.String(255)
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("company", KEY, nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("trigger", KEY, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    # The company while the job is queued or running, NULL once it is over.
+    sa.Column("active_company", KEY, unique=True),
+    sa.Column("stage", sa.String(200), nullable=False),
+    sa.Column("done", sa.Integer),
+    sa.Column("total", sa.Integer),
+    sa.Column("percent", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("worker", KEY, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Index(None, "company", "created_at"),
+)
+
+job_files = sa.Table(
+    "job_files", metadata,
+    sa.Column("job_id", sa.String(32), sa.ForeignKey("jobs.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("name", KEY, primary_key=True),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+)
+
+
 # --- Connecting -----------------------------------------------------------------------------
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")

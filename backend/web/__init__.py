@@ -1,17 +1,46 @@
-"""The Flask backend (application factory). Its action blueprints arrive with the sidebar;
-for now it answers the health check App Engine and the deploy steps rely on."""
+"""The Flask backend: the application factory, one blueprint per area.
+
+- health (`/healthz`): the only route without a caller;
+- actions (`POST /actions/<name>`): start an action as a background job;
+- jobs (`GET /jobs/<id>`, `GET /jobs/<id>/files/<name>`, `GET /status`): progress, results,
+  exports, the company's status;
+- service (`POST /tasks/run`, `POST /scheduler/generate`): Cloud Tasks and Cloud Scheduler;
+- preview (`/preview/...`): the local preview, registered only when PREVIEW is set
+  (`python -m backend.web.preview`), never in production.
+
+Settings come from the environment (backend/web/config.py) and the `config` argument, which
+wins (tests and the preview pass ready-made collaborators there: see backend/web/services.py).
+App Engine starts it with gunicorn: `backend.web:create_app()` (app.yaml).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+import logging
+from collections.abc import Mapping
+
+from flask import Flask
 
 
-def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
-    app.config.update(config or {})
+def create_app(config: Mapping | None = None) -> Flask:
+    from backend.web import actions, errors, health, jobs, service
+    from backend.web.config import settings_from_env
+    from backend.web.services import Backend
 
-    @app.get("/healthz")
-    def health():
-        return jsonify(status="ok")
-
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(settings_from_env())
+    if config:
+        app.config.update(config)
+    if app.config["PRODUCTION"] and app.config["PREVIEW"]:
+        raise RuntimeError("the local preview is never served in production")
+    if app.config["PRODUCTION"] and not logging.getLogger().handlers:
+        # App Engine sends stderr to Cloud Logging: who did what (never a token or a secret).
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app.json.ensure_ascii = False
+    app.extensions["journal"] = Backend(app.config)
+    errors.register(app)
+    for blueprint in (health.bp, actions.bp, jobs.bp, service.bp):
+        app.register_blueprint(blueprint)
+    if app.config["PREVIEW"]:
+        from backend.web.preview import bp as preview
+        app.register_blueprint(preview)
     return app

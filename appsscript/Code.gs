@@ -1,0 +1,118 @@
+/**
+ * Comptabilité: the "Comptabilité" menu, the sidebar and one small server function per
+ * action. Each action is started by the backend as a background job; the sidebar follows its
+ * progress (getJob) and shows the result. Calls to the backend are in Backend.gs, the daily
+ * trigger in Triggers.gs.
+ *
+ * Every server function returns a plain object: the backend's answer, or {error: "..."}
+ * with a French message for the accountant. None of them ever returns the ID token.
+ */
+
+var MENU_TITLE = 'Comptabilité';
+var ANOMALIES_TAB = 'Anomalies';
+var LOCK_WAIT_MS = 5000;
+
+/** The menu, when the spreadsheet opens. */
+function onOpen() {
+  SpreadsheetApp.getUi()
+    .createMenu(MENU_TITLE)
+    .addItem('Ouvrir le panneau', 'showSidebar')
+    .addSeparator()
+    .addItem('Générer les écritures', 'menuGenerate')
+    .addItem('Contrôler l\'équilibre', 'menuValidate')
+    .addItem('Supprimer les doublons', 'menuDedupe')
+    .addToUi();
+}
+
+/** The sidebar: Sidebar.html with its CSS and JS included (the Apps Script include pattern). */
+function showSidebar() {
+  var page = HtmlService.createTemplateFromFile('Sidebar').evaluate().setTitle(MENU_TITLE);
+  SpreadsheetApp.getUi().showSidebar(page);
+}
+
+/** Used by Sidebar.html: `<?!= include('Sidebar.css'); ?>`. */
+function include(name) {
+  return HtmlService.createHtmlOutputFromFile(name).getContent();
+}
+
+// --- One server function per action (called by the sidebar through google.script.run) ---
+
+function startSyncProducts() { return startAction_('sync_products'); }
+function startSyncCustomers() { return startAction_('sync_customers'); }
+function startGenerate() { return startAction_('generate'); }
+function startDedupe() { return startAction_('dedupe'); }
+function startValidate() { return startAction_('validate'); }
+function startExport(month) { return startAction_('export', { month: month || '' }); }
+
+// The menu starts an action and opens the sidebar, which picks the running job up.
+function menuGenerate() { startFromMenu_(startGenerate); }
+function menuValidate() { startFromMenu_(startValidate); }
+function menuDedupe() { startFromMenu_(startDedupe); }
+
+/** A job's progress and result. */
+function getJob(jobId) {
+  return callBackend_('get', '/jobs/' + encodeURIComponent(String(jobId)));
+}
+
+/** The company's status (running job, last run, anomalies) and the daily trigger's state. */
+function getStatus() {
+  var status = callBackend_('get', '/status');
+  status.daily = dailyTriggerState_();
+  return status;
+}
+
+/** A file an export made, for the sidebar to save: {name, mimeType, base64}. */
+function downloadExport(jobId, name) {
+  var path = '/jobs/' + encodeURIComponent(String(jobId)) + '/files/' + encodeURIComponent(String(name));
+  var answer = fetchBackend_('get', path, {});
+  if (answer.error) return answer;
+  var headers = answer.response.getHeaders();
+  return {
+    name: String(name),
+    mimeType: headers['Content-Type'] || headers['content-type'] || 'text/plain',
+    base64: Utilities.base64Encode(answer.response.getContent())
+  };
+}
+
+/** Shows the Anomalies tab (the sidebar's link to it). */
+function openAnomalies() {
+  var sheet = SpreadsheetApp.getActive().getSheetByName(ANOMALIES_TAB);
+  if (!sheet) {
+    return { error: 'L\'onglet Anomalies n\'existe pas encore : lancez d\'abord une génération.' };
+  }
+  sheet.activate();
+  return { ok: true };
+}
+
+// --- Helpers ---------------------------------------------------------------------------
+
+/**
+ * Starts an action under the document's lock, so that two clicks (or two people) starting at
+ * the same moment make one call at a time; the backend then answers the running job to the
+ * second one instead of starting another.
+ */
+function startAction_(action, params) {
+  return withLock_(function () {
+    return callBackend_('post', '/actions/' + action, { params: params || {} });
+  });
+}
+
+function startFromMenu_(start) {
+  var answer = start();
+  if (answer.error) {
+    SpreadsheetApp.getActive().toast(answer.error, MENU_TITLE, 10);
+  }
+  showSidebar();
+}
+
+function withLock_(work) {
+  var lock = LockService.getDocumentLock() || LockService.getScriptLock();
+  if (!lock.tryLock(LOCK_WAIT_MS)) {
+    return { error: 'Une autre action est en cours de lancement dans cette feuille ; réessayez dans un instant.', busy: true };
+  }
+  try {
+    return work();
+  } finally {
+    lock.releaseLock();
+  }
+}

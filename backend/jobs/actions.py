@@ -1,0 +1,189 @@
+"""The actions of the sidebar, the menu and the daily trigger: one entry each in ACTIONS.
+
+An entry names the action, its French label (the button's, the Historique's), the stages its
+progress goes through (for the progress bar), how its parameters are checked, and the
+function that does it: `run(connections, progress) -> report`, where `connections` is an
+`ActionConnections` (jobs/connections.py), `progress(stage, done, total)` the callback the
+use cases already take, and the report anything with `.french()` (one line for the
+accountant) and `.summary()` (a JSON-ready dict); optionally `.outcome` ("ok", "warning",
+"refused", "unavailable"), `.files` (JobFile list, offered for download) and `.anomalies`.
+
+An action whose use case is not there yet gets `run=not_yet("Sa description")` and
+`available=False`: it answers, in French, that it is not available, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from backend.auth.companies import Company
+from backend.jobs.connections import ActionConnections
+from backend.jobs.failures import ActionRefused
+from backend.jobs.model import JobFile
+from backend.ports import Progress
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+PREPARE = "Lecture des paramètres"
+
+
+class ParamError(ValueError):
+    """The request's parameters are wrong (French message, shown as is)."""
+
+
+@dataclass
+class ActionReport:
+    """A report for actions whose use case returns something else (or nothing)."""
+    message: str
+    data: dict = field(default_factory=dict)
+    outcome: str = "ok"
+    files: list[JobFile] = field(default_factory=list)
+    anomalies: int | None = None
+
+    def french(self) -> str:
+        return self.message
+
+    def summary(self) -> dict:
+        return dict(self.data)
+
+
+def no_params(raw: dict, company: Company, now: datetime) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    run: Callable[[ActionConnections, Progress], object]
+    stages: tuple[str, ...] = ()
+    params: Callable[[dict, Company, datetime], dict] = no_params
+    available: bool = True
+    scheduled: bool = False         # may the daily trigger / the scheduler start it
+
+    @property
+    def all_stages(self) -> tuple[str, ...]:
+        return (PREPARE,) + self.stages
+
+
+# --- not yet available --------------------------------------------------------------------
+
+def not_yet(what: str) -> Callable[[ActionConnections, Progress], ActionReport]:
+    """The `run` of an action announced in the sidebar before its use case exists."""
+    def run(conn: ActionConnections, progress: Progress) -> ActionReport:
+        return ActionReport(f"{what} n'est pas encore disponible. Rien n'a été modifié.",
+                            {"available": False}, outcome="unavailable")
+    return run
+
+
+# --- sync: HubSpot and Stripe kept in step -------------------------------------------------
+
+class SyncOutcome:
+    """The sync's report, with an outcome: conflicts to settle or records left alone are a
+    warning for the accountant."""
+
+    def __init__(self, report) -> None:
+        self.report = report
+        data = report.summary()
+        self.outcome = "warning" if data.get("conflicts") or data.get("problems") else "ok"
+
+    def french(self) -> str:
+        return self.report.french()
+
+    def summary(self) -> dict:
+        return self.report.summary()
+
+
+def sync_runner(products: bool, customers: bool):
+    def run(conn: ActionConnections, progress: Progress) -> SyncOutcome:
+        from backend.services.sync import sync
+        settings = conn.settings
+        progress("Synchronisation HubSpot ↔ Stripe", 0, None)
+        return SyncOutcome(sync(conn.hubspot, conn.stripe_catalog, conn.store, settings,
+                                conn.company_id, products=products, customers=customers,
+                                trigger=conn.trigger, sheet=conn.sheet, now=conn.now))
+    return run
+
+
+# --- generate, dedupe, validate, export ---------------------------------------------------
+
+def run_generate(conn: ActionConnections, progress: Progress):
+    from backend.services.generate import generate
+    return generate(conn.stripe, conn.sheet, conn.store, conn.settings, conn.company_id,
+                    trigger=conn.trigger, now=conn.now, progress=progress)
+
+
+def run_dedupe(conn: ActionConnections, progress: Progress) -> ActionReport:
+    from backend.services.sheet_journal import dedupe
+    settings = conn.settings
+    progress("Recherche des doublons", 0, None)
+    report = dedupe(conn.sheet, settings, trigger=conn.trigger, now=conn.now)
+    return ActionReport(report.french(), {"pieces": len(report.removed),
+                                          "rows_removed": report.rows_removed})
+
+
+def run_validate(conn: ActionConnections, progress: Progress) -> ActionReport:
+    from backend.services.sheet_journal import validate
+    settings = conn.settings
+    progress("Contrôle des pièces", 0, None)
+    report = validate(conn.sheet, settings, trigger=conn.trigger, now=conn.now)
+    return ActionReport(report.french(), {"pieces": report.pieces, "lines": report.lines,
+                                          "problems": len(report.problems)},
+                        outcome="ok" if report.ok else "warning")
+
+
+def month_label(month: str) -> str:
+    year, number = month.split("-")
+    return f"{MONTHS[int(number) - 1]} {year}"
+
+
+def previous_month(now: datetime, timezone: str) -> str:
+    local = now.astimezone(ZoneInfo(timezone))
+    year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def export_params(raw: dict, company: Company, now: datetime) -> dict:
+    month = str(raw.get("month") or "").strip() or previous_month(now, company.settings.timezone)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise ParamError(f"Mois invalide « {month[:20]} » : attendu AAAA-MM, par exemple 2026-10.")
+    return {"month": month}
+
+
+def run_export(conn: ActionConnections, progress: Progress) -> ActionReport:
+    from backend.services.sheet_journal import export_month
+    month = conn.params["month"]
+    settings = conn.settings
+    progress("Lecture des écritures du mois", 0, None)
+    try:
+        export = export_month(conn.sheet, settings, month, trigger=conn.trigger, now=conn.now)
+    except ValueError as exc:
+        if type(exc) is not ValueError:      # ExportRefused: explained by the runner
+            raise
+        raise ActionRefused(str(exc)) from None
+    charset = "windows-1252" if settings.export_encoding.lower() in ("cp1252", "windows-1252") \
+        else settings.export_encoding
+    files = [JobFile(f"inexweb-{month}.txt", f"text/plain; charset={charset}", export.inexweb),
+             JobFile(export.fec_name, f"text/plain; charset={settings.fec_encoding}", export.fec)]
+    return ActionReport(f"Mois exporté ({month_label(month)}) : {len(export.rows)} ligne(s) ; "
+                        f"fichiers prêts : {files[0].name} (Inexweb) et {files[1].name} (FEC)",
+                        {"month": month, "lines": len(export.rows)}, files=files)
+
+
+ACTIONS: dict[str, Action] = {action.name: action for action in (
+    Action("sync_products", "Synchroniser les produits", sync_runner(True, False),
+           ("Synchronisation HubSpot ↔ Stripe",)),
+    Action("sync_customers", "Synchroniser les clients", sync_runner(False, True),
+           ("Synchronisation HubSpot ↔ Stripe",)),
+    Action("generate", "Générer les écritures", run_generate,
+           ("Lecture de Stripe", "Rapprochement avec la feuille", "Écriture dans la feuille"),
+           scheduled=True),
+    Action("dedupe", "Supprimer les doublons", run_dedupe, ("Recherche des doublons",)),
+    Action("validate", "Contrôler l'équilibre", run_validate, ("Contrôle des pièces",)),
+    Action("export", "Exporter le mois", run_export, ("Lecture des écritures du mois",),
+           params=export_params),
+)}

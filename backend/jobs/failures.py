@@ -1,0 +1,45 @@
+"""What the accountant reads when an action does not go through, in French, and never a
+secret: each message is built from what failed, not copied from a library's text (those go to
+the log, scrubbed)."""
+
+from __future__ import annotations
+
+from backend.core.settings import SettingsError
+from backend.errors import AlreadyRunning, ServiceError
+from backend.formats.fec import FecError
+from backend.jobs.model import DONE, FAILED
+from backend.secrets import SecretMissing, scrub
+
+SERVICE_NAMES = {"stripe": "Stripe", "sheets": "Google Sheets", "hubspot": "HubSpot"}
+
+
+class ActionRefused(Exception):
+    """An action that would be wrong declines (French message): nothing was changed."""
+
+
+def explain(exc: BaseException, label: str) -> tuple[str, str, str]:
+    """(state, outcome, French message) for an exception out of an action."""
+    from backend.services.sheet_journal import ExportRefused
+    if isinstance(exc, (ActionRefused, ExportRefused)):
+        return DONE, "refused", scrub(str(exc))
+    if isinstance(exc, AlreadyRunning):
+        return FAILED, "error", ("Une autre exécution est déjà en cours pour cette société ; "
+                                 "réessayez dans quelques minutes.")
+    if isinstance(exc, SecretMissing):
+        return FAILED, "error", (f"{label} : une clé d'accès de la société n'est pas configurée "
+                                 f"(secret « {exc.name} ») ; prévenez la personne qui a installé "
+                                 "le service.")
+    if isinstance(exc, SettingsError):
+        return DONE, "refused", f"Paramètres invalides : {scrub(str(exc))}"
+    if isinstance(exc, FecError):
+        return DONE, "refused", f"Le FEC serait invalide : {scrub(str(exc))}"
+    if isinstance(exc, ServiceError):
+        service = SERVICE_NAMES.get(exc.service, exc.service)
+        if exc.status in (401, 403):
+            return FAILED, "error", (f"{service} refuse l'accès avec la clé configurée pour cette "
+                                     "société ; prévenez la personne qui a installé le service.")
+        status = f" (code {exc.status})" if exc.status else ""
+        return FAILED, "error", (f"{service} n'a pas répondu correctement{status} ; relancez "
+                                 "plus tard : l'action reprendra là où elle s'est arrêtée.")
+    return FAILED, "error", (f"{label} : erreur inattendue ; elle est enregistrée dans le journal "
+                             "du serveur.")

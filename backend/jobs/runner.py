@@ -1,0 +1,153 @@
+"""Starting and executing jobs.
+
+`start` stores a new job for the company, unless it has one already (queued or running):
+then it answers that one, whose progress the sidebar follows instead of starting a second
+run. `execute` (a worker thread, or the Cloud Tasks request) claims the job, runs its action
+with a progress callback that stores the stage and a percentage, and stores the outcome:
+the report's French line and summary, or what went wrong in French. Anything else goes to
+the log with secrets scrubbed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+
+from backend.auth.companies import Companies, Company
+from backend.jobs.actions import PREPARE, Action
+from backend.jobs.connections import Connect
+from backend.jobs.dispatch import Dispatcher
+from backend.jobs.failures import explain
+from backend.jobs.model import DONE, FAILED, Job
+from backend.jobs.store import JobStore
+from backend.secrets import scrub
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(minutes=15)     # longer than any request App Engine lets live
+KEEP_JOBS = timedelta(days=90)
+PROGRESS_EVERY = 0.3                    # seconds between two stored updates of one stage
+
+
+class UnknownAction(KeyError):
+    pass
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ProgressRecorder:
+    """The use cases' progress(stage, done, total), stored as a stage and a percentage: each
+    of the action's stages takes an equal share of the bar, filled by done/total when the
+    total is known. Stored at most every PROGRESS_EVERY seconds within a stage."""
+
+    def __init__(self, store: JobStore, job_id: str, stages: tuple[str, ...],
+                 clock: Callable[[], datetime]) -> None:
+        self.store, self.job_id, self.stages, self.clock = store, job_id, stages, clock
+        self._stage: str | None = None
+        self._index = 0
+        self._last = 0.0
+        self.percent = 0
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if stage == self._stage and now - self._last < PROGRESS_EVERY and not (
+                total and done >= total):
+            return
+        if stage != self._stage and stage in self.stages:
+            self._index = self.stages.index(stage)
+        self._stage, self._last = stage, now
+        share = 100 / max(len(self.stages), 1)
+        within = min(done / total, 1.0) if total else 0.0
+        self.percent = max(self.percent, min(int(self._index * share + within * share), 99))
+        self.store.progress(self.job_id, stage, done, total, self.percent, self.clock())
+
+
+class JobRunner:
+    def __init__(self, store: JobStore, dispatcher: Dispatcher, actions: Mapping[str, Action],
+                 companies: Companies, connect: Connect,
+                 clock: Callable[[], datetime] = utcnow, stale_after: timedelta = STALE_AFTER
+                 ) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
+        self.actions = actions
+        self.companies = companies
+        self.connect = connect
+        self.clock = clock
+        self.stale_after = stale_after
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    def action(self, name: str) -> Action:
+        if name not in self.actions:
+            raise UnknownAction(name)
+        return self.actions[name]
+
+    def start(self, company: Company, name: str, raw_params: dict, trigger: str
+              ) -> tuple[Job, bool]:
+        """(job, True) for a new job; (the company's running job, False) if it has one."""
+        action = self.action(name)
+        now = self.clock()
+        params = action.params(raw_params or {}, company, now)
+        job, created = self.store.create(Job.new(company.id, name, params, trigger, now),
+                                         self.stale_after)
+        if not created:
+            log.info("job %s of %s already active: %s not started", job.id, company.id, name)
+            return job, False
+        log.info("job %s: %s for %s by %s", job.id, name, company.id, trigger)
+        try:
+            self.dispatcher.dispatch(job, self.execute)
+        except Exception:
+            log.error("job %s could not be dispatched: %s", job.id, scrub(traceback.format_exc()))
+            self.store.finish(job.id, FAILED, "error", "L'action n'a pas pu être lancée ; "
+                              "réessayez dans un instant.", {}, self.clock())
+        self._purge(now)
+        return self.store.get(job.id) or job, True
+
+    def execute(self, job_id: str) -> None:
+        job = self.store.claim(job_id, f"{self.worker}:{threading.get_ident()}", self.clock(),
+                               self.stale_after)
+        if job is None:
+            log.info("job %s: nothing to do (finished, or taken by another worker)", job_id)
+            return
+        action = self.actions.get(job.action)
+        company = self.companies.get(job.company)
+        if action is None or company is None:
+            self.store.finish(job.id, FAILED, "error", "Action ou société inconnue.", {},
+                              self.clock())
+            return
+        progress = ProgressRecorder(self.store, job.id, action.all_stages, self.clock)
+        started = time.perf_counter()
+        try:
+            progress(PREPARE, 0, None)
+            report = action.run(self.connect(company, job), progress)
+            summary = report.summary()
+            result = {"summary": summary,
+                      "anomalies": getattr(report, "anomalies", None)
+                      if getattr(report, "anomalies", None) is not None
+                      else summary.get("anomalies"),
+                      "files": [{"name": f.name, "size": len(f.content)}
+                                for f in getattr(report, "files", ())]}
+            outcome = getattr(report, "outcome", "ok")
+            self.store.finish(job.id, DONE, outcome, scrub(report.french()), result,
+                              self.clock(), list(getattr(report, "files", ())))
+            log.info("job %s: %s done for %s in %.2f s (%s)", job.id, job.action, job.company,
+                     time.perf_counter() - started, outcome)
+        except Exception as exc:
+            state, outcome, message = explain(exc, action.label)
+            level = logging.WARNING if state == DONE else logging.ERROR
+            log.log(level, "job %s: %s for %s failed: %s", job.id, job.action, job.company,
+                    scrub(traceback.format_exc()))
+            self.store.finish(job.id, state, outcome, message, {}, self.clock())
+
+    def _purge(self, now: datetime) -> None:
+        try:
+            self.store.purge(now - KEEP_JOBS)
+        except Exception:   # housekeeping never fails a request
+            log.warning("job purge failed: %s", scrub(traceback.format_exc()))

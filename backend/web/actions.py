@@ -1,0 +1,50 @@
+"""POST /actions/<name>: start an action for the caller's company, as a background job.
+
+Body (JSON): `spreadsheet_id` (and optionally `company`), `params` (the export's `month`),
+`trigger: "daily"` when the Apps Script daily trigger calls. Answers 202 with the new job, or
+200 with the company's job already queued or running (`started: false`): the sidebar then
+follows that one; there is never a second run.
+"""
+
+from flask import Blueprint, g, jsonify
+
+from backend.jobs.actions import ParamError
+from backend.jobs.runner import UnknownAction
+from backend.web.caller import backend, error, request_fields, user_required
+from backend.web.views import job_view
+
+bp = Blueprint("actions", __name__, url_prefix="/actions")
+
+
+def trigger_label(email: str, daily: bool) -> str:
+    return f"déclencheur quotidien ({email})" if daily else f"{email} (panneau)"
+
+
+@bp.post("/<name>")
+@user_required
+def start(name: str):
+    b = backend()
+    caller = g.caller
+    fields = request_fields()
+    runner = b.runner()
+    try:
+        action = runner.action(name)
+    except UnknownAction:
+        return error(404, "unknown_action", f"Action inconnue : {name[:40]}")
+    daily = fields.get("trigger") == "daily"
+    if daily and not action.scheduled:
+        return error(400, "not_scheduled", f"{action.label} ne se lance pas automatiquement.")
+    params = fields.get("params") or {}
+    if not isinstance(params, dict):
+        return error(400, "bad_params", "Paramètres invalides.")
+    try:
+        job, created = runner.start(caller.company, name, params,
+                                    trigger_label(caller.email, daily))
+    except ParamError as exc:
+        return error(400, "bad_params", str(exc))
+    body = {"job": job_view(job, b.actions, caller.company), "started": created}
+    if not created:
+        running = b.actions.get(job.action)
+        body["message"] = (f"Une action est déjà en cours : {running.label if running else job.action}"
+                           " ; voici où elle en est.")
+    return jsonify(body), 202 if created else 200

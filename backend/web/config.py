@@ -1,0 +1,51 @@
+"""The backend's settings, from the environment (app.yaml's env_variables on App Engine).
+
+| variable | meaning |
+|---|---|
+| BACKEND_ENV | `production` on App Engine: a missing companies file stops the start, secrets come from Secret Manager and jobs go through Cloud Tasks |
+| COMPANIES_FILE | the companies (JSON or TOML; see backend/auth/companies.example.json); default `companies.json` |
+| ID_TOKEN_AUDIENCES | the OAuth client ids whose ID tokens are accepted (the Apps Script projects'), comma-separated; a company may list its own (`client_ids`) |
+| SERVICE_AUDIENCE | the audience of Cloud Scheduler's and Cloud Tasks' OIDC tokens: the backend's URL |
+| SERVICE_ACCOUNTS | the service accounts allowed to call /tasks/run and /scheduler/generate |
+| GOOGLE_CERTS_URL | where Google's token certificates are (default Google's; tests use a local one) |
+| JOB_DISPATCH | `thread` (a worker thread, default locally) or `cloud-tasks` (default in production) |
+| TASKS_QUEUE, TASKS_URL, TASKS_SERVICE_ACCOUNT | the Cloud Tasks queue path, the backend URL the tasks call, the account their OIDC token is for |
+| DATABASE_URL / DATABASE_URL_SECRET | the ledger store (and job store): a URL, or the name of the secret that holds it |
+| SECRETS, SECRETS_FILE, GOOGLE_CLOUD_PROJECT | where secrets come from (see backend/secrets.py) |
+| STRIPE_API_BASE, SHEETS_API_BASE, HUBSPOT_API_BASE | the sandboxes' addresses, locally |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from backend.auth.tokens import GOOGLE_CERTS_URL
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
+    env = os.environ if environ is None else environ
+    production = env.get("BACKEND_ENV", "").strip().lower() == "production"
+    return {
+        "PRODUCTION": production,
+        "COMPANIES_FILE": env.get("COMPANIES_FILE", "companies.json"),
+        "ID_TOKEN_AUDIENCES": _list(env.get("ID_TOKEN_AUDIENCES")),
+        "SERVICE_AUDIENCE": env.get("SERVICE_AUDIENCE", "").strip(),
+        "SERVICE_ACCOUNTS": _list(env.get("SERVICE_ACCOUNTS")),
+        "GOOGLE_CERTS_URL": env.get("GOOGLE_CERTS_URL") or GOOGLE_CERTS_URL,
+        "JOB_DISPATCH": env.get("JOB_DISPATCH") or ("cloud-tasks" if production else "thread"),
+        "TASKS_QUEUE": env.get("TASKS_QUEUE", ""),
+        "TASKS_URL": env.get("TASKS_URL") or env.get("SERVICE_AUDIENCE", ""),
+        "TASKS_SERVICE_ACCOUNT": env.get("TASKS_SERVICE_ACCOUNT", ""),
+        "DATABASE_URL": env.get("DATABASE_URL", ""),
+        "DATABASE_URL_SECRET": env.get("DATABASE_URL_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
+        "SHEETS_API_BASE": env.get("SHEETS_API_BASE") or None,
+        "HUBSPOT_API_BASE": env.get("HUBSPOT_API_BASE") or None,
+        "PREVIEW": False,
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+    }

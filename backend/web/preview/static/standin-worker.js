@@ -1,0 +1,181 @@
+/*
+ * The Apps Script services Code.gs uses, the browser way, for the local preview. Code.gs runs
+ * here unchanged; server functions are called by name from the sidebar (standin.js).
+ *
+ * UrlFetchApp: synchronous XMLHttpRequest (allowed in a worker), to this backend.
+ * ScriptApp.getIdentityToken(): a token minted by the preview's local issuer (/preview/token).
+ * PropertiesService: BACKEND_URL is this server. LockService: the worker runs one call at a
+ * time, so a lock is always free. Triggers are kept in the page's localStorage.
+ */
+var preview = { origin: '', config: null, triggers: [], token: null, tokenUntil: 0 };
+
+function request_(method, url, headers, body) {
+  var xhr = new XMLHttpRequest();
+  xhr.open(method.toUpperCase(), url, false);
+  xhr.responseType = 'arraybuffer';
+  for (var name in headers || {}) xhr.setRequestHeader(name, headers[name]);
+  xhr.send(body === undefined ? null : body);
+  return xhr;
+}
+
+function text_(xhr) {
+  return new TextDecoder('utf-8').decode(new Uint8Array(xhr.response || new ArrayBuffer(0)));
+}
+
+function previewConfig_() {
+  if (!preview.config) preview.config = JSON.parse(text_(request_('get', preview.origin + '/preview/config')));
+  return preview.config;
+}
+
+function ui_(message) {
+  message.type = 'ui';
+  postMessage(message);
+}
+
+// --- Apps Script services ---------------------------------------------------------------
+
+var UrlFetchApp = {
+  fetch: function (url, options) {
+    options = options || {};
+    var headers = {};
+    for (var name in options.headers || {}) headers[name] = options.headers[name];
+    if (options.contentType) headers['Content-Type'] = options.contentType;
+    var xhr = request_(options.method || 'get', url, headers, options.payload);
+    if (xhr.status >= 400 && !options.muteHttpExceptions) {
+      throw new Error('Request failed for ' + url + ' returned code ' + xhr.status);
+    }
+    return {
+      getResponseCode: function () { return xhr.status; },
+      getContentText: function () { return text_(xhr); },
+      getContent: function () {
+        return Array.prototype.map.call(new Uint8Array(xhr.response), function (b) { return b > 127 ? b - 256 : b; });
+      },
+      getHeaders: function () {
+        var headers = {};
+        xhr.getAllResponseHeaders().trim().split(/\r?\n/).forEach(function (line) {
+          var at = line.indexOf(':');
+          if (at > 0) {
+            var key = line.slice(0, at).trim().toLowerCase().replace(/(^|-)([a-z])/g, function (m, dash, c) { return dash + c.toUpperCase(); });
+            headers[key] = line.slice(at + 1).trim();
+          }
+        });
+        return headers;
+      }
+    };
+  }
+};
+
+function Trigger_(handler, id) {
+  this.handler = handler;
+  this.id = id;
+}
+Trigger_.prototype.getHandlerFunction = function () { return this.handler; };
+Trigger_.prototype.getUniqueId = function () { return this.id; };
+
+function saveTriggers_() {
+  postMessage({ type: 'triggers', triggers: preview.triggers.map(function (t) { return { handler: t.handler, id: t.id }; }) });
+}
+
+var ScriptApp = {
+  getIdentityToken: function () {
+    if (!preview.token || Date.now() > preview.tokenUntil) {
+      preview.token = JSON.parse(text_(request_('post', preview.origin + '/preview/token'))).token;
+      preview.tokenUntil = Date.now() + 30 * 60 * 1000;
+    }
+    return preview.token;
+  },
+  getProjectTriggers: function () { return preview.triggers.slice(); },
+  newTrigger: function (handler) {
+    var builder = {
+      timeBased: function () { return builder; },
+      atHour: function () { return builder; },
+      everyDays: function () { return builder; },
+      create: function () {
+        var trigger = new Trigger_(handler, String(Date.now()) + Math.random().toString(16).slice(2));
+        preview.triggers.push(trigger);
+        saveTriggers_();
+        return trigger;
+      }
+    };
+    return builder;
+  },
+  deleteTrigger: function (trigger) {
+    preview.triggers = preview.triggers.filter(function (t) { return t.id !== trigger.getUniqueId(); });
+    saveTriggers_();
+  }
+};
+
+var lock_ = { tryLock: function () { return true; }, waitLock: function () {}, releaseLock: function () {}, hasLock: function () { return true; } };
+var LockService = {
+  getDocumentLock: function () { return lock_; },
+  getScriptLock: function () { return lock_; },
+  getUserLock: function () { return lock_; }
+};
+
+var PropertiesService = {
+  getScriptProperties: function () {
+    var values = { BACKEND_URL: preview.origin };
+    if (previewConfig_().company) values.BACKEND_COMPANY = previewConfig_().company;
+    return {
+      getProperty: function (key) { return key in values ? values[key] : null; },
+      setProperty: function (key, value) { values[key] = String(value); return this; },
+      getProperties: function () { return Object.assign({}, values); }
+    };
+  }
+};
+
+var SpreadsheetApp = {
+  getActive: function () {
+    return {
+      getId: function () { return previewConfig_().spreadsheet_id; },
+      getSheetByName: function (name) {
+        var tabs = JSON.parse(text_(request_('get', preview.origin + '/preview/sheet'))).tabs;
+        var found = tabs.some(function (tab) { return tab.title === name; });
+        return found ? { getName: function () { return name; }, activate: function () { ui_({ what: 'activate', tab: name }); return this; } } : null;
+      },
+      toast: function (message, title) { ui_({ what: 'toast', message: message, title: title }); }
+    };
+  },
+  getUi: function () {
+    return { showSidebar: function () { ui_({ what: 'sidebar' }); } };
+  }
+};
+SpreadsheetApp.getActiveSpreadsheet = SpreadsheetApp.getActive;
+
+var Utilities = {
+  base64Encode: function (bytes) {
+    var text = '';
+    for (var i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i] & 255);
+    return btoa(text);
+  },
+  base64DecodeWebSafe: function (text) {
+    var plain = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
+    return Array.prototype.map.call(plain, function (c) { return c.charCodeAt(0); });
+  },
+  newBlob: function (bytes) {
+    return { getDataAsString: function () { return new TextDecoder('utf-8').decode(new Uint8Array(bytes)); } };
+  }
+};
+
+// --- calls from the sidebar ---------------------------------------------------------------
+
+onmessage = function (event) {
+  var message = event.data;
+  if (message.type === 'init') {
+    preview.origin = message.origin;
+    preview.triggers = (message.triggers || []).map(function (t) { return new Trigger_(t.handler, t.id); });
+    importScripts(preview.origin + '/preview/appsscript.js');
+    return;
+  }
+  if (message.type !== 'call') return;
+  try {
+    var fn = self[message.name];
+    if (typeof fn !== 'function' || /_$/.test(message.name)) {
+      throw new Error('Script function not found: ' + message.name);
+    }
+    var value = fn.apply(null, message.args);
+    postMessage({ type: 'result', id: message.id, ok: true, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) });
+  } catch (e) {
+    postMessage({ type: 'result', id: message.id, ok: false, error: String(e && e.message || e) });
+  }
+};

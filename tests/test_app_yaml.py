@@ -1,0 +1,94 @@
+"""app.yaml parses, names the current Python runtime and a gunicorn entrypoint, sets only
+settings the backend knows, and its entrypoint serves: gunicorn started with that very
+command line (and app.yaml's env_variables) answers the health check and refuses a request
+without a token."""
+
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+yaml = pytest.importorskip("yaml")
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_YAML = ROOT / "app.yaml"
+
+
+def app_yaml() -> dict:
+    return yaml.safe_load(APP_YAML.read_text(encoding="utf-8"))
+
+
+def test_app_yaml_parses_and_names_python313_and_gunicorn():
+    config = app_yaml()
+    assert config["runtime"] == "python313"
+    entrypoint = shlex.split(config["entrypoint"])
+    assert entrypoint[0] == "gunicorn"
+    assert entrypoint[-1] == "backend.web:create_app()"
+    assert "--bind" in entrypoint and entrypoint[entrypoint.index("--bind") + 1] == ":$PORT"
+    assert config["env_variables"]["BACKEND_ENV"] == "production"
+    assert all(h.get("secure") == "always" for h in config["handlers"])
+
+
+def test_every_setting_in_app_yaml_is_one_the_backend_reads():
+    from backend.web import config
+    documented = set(re.findall(r"^\| ([A-Z_]+(?:, [A-Z_]+)*)", config.__doc__, re.M))
+    known = {name for row in documented for name in row.split(", ")}
+    assert set(app_yaml()["env_variables"]) <= known | {"DATABASE_URL_SECRET"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_the_entrypoint_serves_the_health_check(tmp_path):
+    config = app_yaml()
+    port = free_port()
+    # App Engine runs the entrypoint through a shell with PORT set; gunicorn is on its PATH.
+    command = config["entrypoint"].replace(":$PORT", f"127.0.0.1:{port}")
+    env = dict(os.environ, **{k: str(v) for k, v in config["env_variables"].items()})
+    env.update(PORT=str(port), GOOGLE_CLOUD_PROJECT="test-project",
+               COMPANIES_FILE=str(ROOT / "backend" / "auth" / "companies.example.json"),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    server = subprocess.Popen(["sh", "-c", f"exec {command}"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                status, body = get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200, server.stdout.read().decode() if server.poll() is not None else status
+        assert body == b'{"status":"ok"}\n'
+        refused, _ = get(f"http://127.0.0.1:{port}/status?spreadsheet_id=x")
+        assert refused == 401
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        server.stdout.close()
