@@ -111,7 +111,18 @@ def sync_runner(products: bool, customers: bool):
 
 # --- generate, dedupe, validate, export ---------------------------------------------------
 
+# Triggers of the daily run: it syncs HubSpot into Stripe first (when the company has HubSpot),
+# so that yesterday's new products and customers carry their codes into today's entries.
+SCHEDULED_TRIGGERS = ("déclencheur quotidien", "planificateur")
+
+
 def run_generate(conn: ActionConnections, progress: Progress):
+    if conn.trigger.startswith(SCHEDULED_TRIGGERS) and conn.company.secret_name("hubspot"):
+        from backend.services.daily import daily
+        progress("Synchronisation HubSpot ↔ Stripe", 0, None)
+        return daily(stripe=conn.stripe, sheet=conn.sheet, store=conn.store,
+                     settings=conn.settings, company=conn.company_id, hubspot=conn.hubspot,
+                     catalog=conn.stripe_catalog, trigger=conn.trigger, now=conn.now)
     from backend.services.generate import generate
     return generate(conn.stripe, conn.sheet, conn.store, conn.settings, conn.company_id,
                     trigger=conn.trigger, now=conn.now, progress=progress)

@@ -29,9 +29,13 @@ class DailyReport:
             head = "Synchronisation non configurée"
         return f"{head}. Génération : {self.generate.french()}"
 
+    @property
+    def anomalies(self) -> int:
+        return len(self.generate.result.anomalies)
+
     def summary(self) -> dict:
         return {"sync": self.sync.summary() if self.sync else None, "sync_error": self.sync_error,
-                "generate": self.generate.summary()}
+                "generate": self.generate.summary(), "anomalies": self.anomalies}
 
 
 def daily(*, stripe, sheet, store, settings, company: str, hubspot=None, catalog=None,

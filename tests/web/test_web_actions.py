@@ -242,3 +242,14 @@ def test_a_task_that_cannot_be_queued_frees_the_company(make_web):
     job = web.post("/actions/generate").get_json()["job"]
     assert job["state"] == "failed" and "n'a pas pu être lancée" in job["message"]
     assert web.get("/status").get_json()["active_job"] is None
+
+
+def test_the_daily_run_syncs_hubspot_before_generating(web):
+    answer = web.post("/actions/generate", {"trigger": "daily"})
+    assert answer.status_code == 202
+    history = [row[2] for row in web.sheet()["Historique"][1:]]
+    assert history == ["Synchronisation HubSpot–Stripe", "Génération des écritures"]
+    job = web.get(f"/jobs/{answer.get_json()['job']['id']}").get_json()["job"]
+    assert job["message"].startswith("Synchronisation : 7 créé(s), 60 mis à jour"), job["message"]
+    assert "Génération : 498 écriture(s) ajoutée(s)" in job["message"]
+    assert job["anomalies"] == 4
