@@ -60,8 +60,10 @@ def stripe_delivery(payload: bytes, signature: str, secret: str, store: LedgerSt
                     run_sync) -> Delivery:
     try:
         event = stripe.Webhook.construct_event(payload, signature, secret)
-    except (ValueError, stripe.SignatureVerificationError):
-        return Delivery(401 if signature else 400, message="bad or stale signature")
+    except stripe.SignatureVerificationError:
+        return Delivery(401, message="missing, bad or stale signature")
+    except ValueError:   # signed, but not an event
+        return Delivery(400, message="the payload is not a Stripe event")
     if not store.record_delivery("stripe", event["id"]):
         return Delivery(200, replays=1, message="already applied")
     area = STRIPE_EVENTS.get(event["type"])

@@ -22,7 +22,7 @@ from flask import Flask
 
 
 def create_app(config: Mapping | None = None) -> Flask:
-    from backend.web import actions, errors, health, jobs, service
+    from backend.web import actions, errors, health, jobs, service, webhooks
     from backend.web.config import settings_from_env
     from backend.web.services import Backend
 
@@ -38,7 +38,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["journal"] = Backend(app.config)
     errors.register(app)
-    for blueprint in (health.bp, actions.bp, jobs.bp, service.bp):
+    for blueprint in (health.bp, actions.bp, jobs.bp, service.bp, webhooks.bp):
         app.register_blueprint(blueprint)
     if app.config["PREVIEW"]:
         from backend.web.preview import bp as preview

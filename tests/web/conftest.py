@@ -40,7 +40,9 @@ def demo_companies() -> Companies:
                              "axis_names": ";".join(DEMO_COMPANY["axis_names"])})
     return Companies([
         Company("demo", DEMO_COMPANY["name"], DEMO_SHEET, frozenset({USER}),
-                {"stripe": "demo-stripe-key", "hubspot": "demo-hubspot-token"}, (), settings),
+                {"stripe": "demo-stripe-key", "hubspot": "demo-hubspot-token",
+                 "hubspot_webhook": "demo-hubspot-app-secret",
+                 "stripe_webhook": "demo-stripe-webhook-secret"}, (), settings),
         Company("atelier", "L'Atelier Vélo", OTHER_SHEET, frozenset({OTHER_USER}),
                 {"stripe": "atelier-stripe-key"}, (), from_mapping({})),
     ])
@@ -138,6 +140,8 @@ def make_config(issuer, sandbox, store, **overrides) -> dict:
         "COMPANIES": demo_companies(),
         "SECRETS": MemorySecrets({"demo-stripe-key": STRIPE_SECRET,
                                   "demo-hubspot-token": HUBSPOT_SECRET,
+                                  "demo-hubspot-app-secret": "hubspot-secret",
+                                  "demo-stripe-webhook-secret": "whsec_sandbox",
                                   "atelier-stripe-key": "sk_test_atelier_key_not_in_sandbox"}),
         "LEDGER_STORE": store,
         "DISPATCHER": InlineDispatcher(),

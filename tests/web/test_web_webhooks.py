@@ -1,0 +1,44 @@
+"""Webhook deliveries reach the sync through the web layer: signature checked, applied once,
+no ID token needed (the signature is the proof)."""
+
+import json
+import time
+
+
+def test_hubspot_delivery_starts_the_sync_once(web):
+    url = "http://localhost/webhooks/hubspot/demo"
+    event = web.sandbox.hubspot.event("product.propertyChange", "4177006901", "price", "12")
+    body, headers = web.sandbox.hubspot.signed_delivery([event], url)
+    answer = web.client.post("/webhooks/hubspot/demo", data=body, headers=headers,
+                             content_type="application/json")
+    assert answer.status_code == 200 and answer.get_json()["applied"] == 1
+    deadline = time.time() + 20
+    while "Historique" not in web.sheet() and time.time() < deadline:
+        time.sleep(0.1)
+    history = web.sheet()["Historique"]
+    assert history[-1][1:3] == ["webhook HubSpot", "Synchronisation HubSpot–Stripe"]
+    again = web.client.post("/webhooks/hubspot/demo", data=body, headers=headers,
+                            content_type="application/json")
+    assert again.status_code == 200 and again.get_json()["replays"] == 1
+    tampered = web.client.post("/webhooks/hubspot/demo", data=body.replace(b"12", b"13"),
+                               headers=headers, content_type="application/json")
+    assert tampered.status_code == 401
+
+
+def test_stripe_delivery_checked_and_applied_once(web):
+    event = {"id": "evt_web_1", "object": "event", "type": "product.updated",
+             "created": int(time.time()), "data": {"object": {"id": "prod_x", "object": "product"}},
+             "api_version": "2026-10-28.endive", "livemode": False, "pending_webhooks": 1,
+             "request": {"id": None, "idempotency_key": None}}
+    payload, signature = web.sandbox.stripe.signed_webhook(event)
+    post = lambda p, s: web.client.post("/webhooks/stripe/demo", data=p,  # noqa: E731
+                                        headers={"Stripe-Signature": s},
+                                        content_type="application/json")
+    assert post(payload, signature).get_json()["applied"] == 1
+    assert post(payload, signature).get_json()["replays"] == 1
+    assert post(json.dumps({**event, "id": "evt_web_2"}).encode(), signature).status_code == 401
+    assert web.client.post("/webhooks/stripe/nobody", data=payload,
+                           headers={"Stripe-Signature": signature}).status_code == 404
+    # A company without a webhook secret has no webhook URL.
+    assert web.client.post("/webhooks/stripe/atelier", data=payload,
+                           headers={"Stripe-Signature": signature}).status_code == 404
