@@ -19,7 +19,8 @@ from pathlib import Path
 from backend.core.settings import Settings, SettingsError, from_mapping
 
 COMPANY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-SECRET_KINDS = ("stripe", "hubspot", "google")
+# The API keys, the Google service account, and the two webhook signing secrets.
+SECRET_KINDS = ("stripe", "hubspot", "google", "hubspot_webhook", "stripe_webhook")
 
 
 class CompaniesError(ValueError):
