@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 
-.PHONY: demo test test-py313 preview clean
+.PHONY: demo test test-py313 preview bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: $(STAMP) $(NODE_STAMP)
 # The sidebar and the whole flow on the demo company, in a browser, with no account.
 preview: $(STAMP)
 	$(PY) -m backend.web.preview
+
+# Issue 6: the benchmark table against the sandbox (a few minutes; not run in CI).
+#   make bench BENCH_ARGS="--quick"    or    BENCH_ARGS="--latency 0.1 --sizes 500,5000"
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 # App Engine runs Python 3.13: the same suite on it, where the machine has it.
 PY313 ?= $(firstword $(wildcard /root/.pyenv/versions/3.13*/bin/python3) $(shell command -v python3.13 2>/dev/null))
