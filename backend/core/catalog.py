@@ -29,6 +29,8 @@ class Catalog:
     customer_codes: dict[str, str] = field(default_factory=dict)
     # Customer id -> why no code could be generated for it.
     code_errors: dict[str, str] = field(default_factory=dict)
+    # Product id -> (revenue target, problems), filled by revenue.product_target.
+    product_targets: dict[str, tuple] = field(default_factory=dict)
 
     def add(self, obj: dict) -> None:
         """Index `obj` and whatever it carries expanded inside it. A damaged object is
@@ -38,6 +40,7 @@ class Catalog:
         kind = obj.get("object")
         if kind == "product":
             self.products[obj["id"]] = obj
+            self.product_targets.pop(obj["id"], None)   # a newer copy: worked out again
         elif kind == "customer":
             self.customers[obj["id"]] = obj
         elif kind == "tax_rate":

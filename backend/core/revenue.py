@@ -59,17 +59,24 @@ def discount_excluding_tax(line: dict, catalog: Catalog) -> tuple[int, list[Prob
 
 def product_target(product_id: str | None, catalog: Catalog, line_id: str
                    ) -> tuple[Target | None, list[Problem]]:
-    """The revenue account and sections a product carries in its metadata."""
+    """The revenue account and sections a product carries in its metadata (worked out once
+    per product: a month has thousands of lines and a few dozen products)."""
+    known = catalog.product_targets.get(product_id or "")
+    if known is not None:
+        return known[0], list(known[1])
     product = catalog.products.get(product_id or "")
     if product is None:
         return None, [Problem.of("unknown_product", line=line_id, product=product_id or "?")]
     meta = product.get("metadata") or {}
     account = (meta.get("accounting_code") or "").strip()
     if not account:
-        return None, [Problem.of("missing_product_code", product=product["id"],
-                                 name=product.get("name") or "")]
-    sections = tuple((meta.get(f"analytic_axis_{i}") or "").strip() for i in (1, 2, 3))
-    return (account, sections), []
+        result = None, (Problem.of("missing_product_code", product=product["id"],
+                                   name=product.get("name") or ""),)
+    else:
+        result = (account, tuple((meta.get(f"analytic_axis_{i}") or "").strip()
+                                 for i in (1, 2, 3))), ()
+    catalog.product_targets[product["id"]] = result
+    return result[0], list(result[1])
 
 
 def revenue_by_target(lines: list[dict], target_of: TargetOf, catalog: Catalog,
