@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import stripe
 
-from backend.errors import ServiceError
+from backend.adapters.stripe_source import service_error
 
 PAGE = 100
 
@@ -27,11 +27,7 @@ class StripeCatalogAdapter:
         try:
             result = fn(*args, **kwargs)
         except stripe.StripeError as exc:
-            status = getattr(exc, "http_status", None)
-            raise ServiceError("stripe", getattr(exc, "user_message", None) or str(exc),
-                               status=status, transient=isinstance(
-                                   exc, (stripe.APIConnectionError, stripe.RateLimitError))
-                               or (status or 0) >= 500) from exc
+            raise service_error(exc) from exc
         return result
 
     def _all(self, service, params: dict) -> list[dict]:

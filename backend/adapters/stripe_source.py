@@ -99,7 +99,7 @@ class StripeSourceAdapter:
         try:
             body = self._get_raw(path, params)
         except stripe.StripeError as exc:
-            raise _service_error(exc) from exc
+            raise service_error(exc) from exc
         try:
             return json.loads(body)
         except ValueError as exc:
@@ -418,7 +418,8 @@ def _has_requests() -> bool:
     return True
 
 
-def _service_error(exc: stripe.StripeError) -> ServiceError:
+def service_error(exc: stripe.StripeError) -> ServiceError:
+    """A Stripe library error as the use cases see it (shared with the sync's adapter)."""
     status = getattr(exc, "http_status", None)
     transient = isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError)) or (
         status is not None and status >= 500)
