@@ -29,6 +29,9 @@ class StripeSource(Protocol):
     def credit_notes(self, created_gte: int | None = None, created_lt: int | None = None
                      ) -> Iterator[dict]: ...
 
+    def invoice(self, invoice_id: str) -> dict:
+        """One invoice with all its lines."""
+
     def customers(self) -> Iterator[dict]: ...
 
     def products(self) -> Iterator[dict]: ...

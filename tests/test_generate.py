@@ -232,3 +232,19 @@ def test_a_huge_run_is_appended_in_chunks_cut_between_entries(company, store, se
     for rows in chunks:   # no entry straddles two appends
         refs = [r[3] for r in rows]
         assert all(refs.count(ref) == expected_rows(report.written)[ref] for ref in set(refs))
+
+
+def test_a_credit_note_for_an_invoice_older_than_the_window(company, store, settings):
+    """November's credit note on an October invoice: the invoice is not listed again, its lines
+    are read on their own so that the credit note finds its products."""
+    sheet, stripe = MemorySpreadsheet(), MemoryStripe(company)
+    generate(stripe, sheet, store, settings, "mdc", now=NOW)
+    note = copy.deepcopy(company["credit_notes"][0])
+    note.update(id="cn_late", number=note["number"] + "-LATE",
+                created=int(LATER.timestamp()) - 600)
+    company["credit_notes"] = [note]
+    invoices_before = len(company["invoices"])
+    store.set_cursor("mdc", "documents_since", str(int(LATER.timestamp()) - 3600))  # a day later
+    report = generate(stripe, sheet, store, settings, "mdc", now=LATER)
+    assert [e.ref for e in report.written] == ["cn_late"], report.result.anomalies
+    assert len(company["invoices"]) == invoices_before

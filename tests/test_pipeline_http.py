@@ -155,3 +155,10 @@ def test_tab_cleared_after_import_stays_empty(sandbox, store):
     sandbox.sheet_adapter(sandbox.sid).replace(entry_tab_spec("Écritures", SETTINGS), [])
     assert run(sandbox, store, LATER).written == []
     assert sheet_refs(sandbox) == Counter()
+
+
+def test_one_invoice_is_read_with_all_its_lines(sandbox, demo):
+    long = next(i for i in demo["invoices"] if i["lines"]["total_count"] > 10)
+    read = sandbox.stripe_adapter().invoice(long["id"])
+    assert [l["id"] for l in read["lines"]["data"]] == [l["id"] for l in long["lines"]["data"]]
+    assert read["lines"]["has_more"] is False

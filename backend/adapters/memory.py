@@ -112,6 +112,10 @@ class MemoryStripe:
     def credit_notes(self, created_gte=None, created_lt=None):
         return self._listed("credit_notes", created_gte, created_lt)
 
+    def invoice(self, invoice_id):
+        self._calls += 1
+        return next(i for i in self.company["invoices"] if i["id"] == invoice_id)
+
     def customers(self):
         return self._listed("customers")
 

@@ -195,6 +195,11 @@ class StripeSourceAdapter:
         return self._listing("/v1/credit_notes", {"expand": ["data.customer"]}, created_gte,
                              created_lt, lines_path="/v1/credit_notes/{id}/lines")
 
+    def invoice(self, invoice_id: str) -> dict:
+        """One invoice with all its lines (one call, more past a hundred lines)."""
+        return self._complete_lines(self._get(f"/v1/invoices/{invoice_id}", {}),
+                                    "/v1/invoices/{id}/lines")
+
     def customers(self):
         return self._sequential("/v1/customers", {})
 

@@ -28,7 +28,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from backend import spreadsheet
-from backend.core.catalog import Catalog
+from backend.core.catalog import Catalog, ref_id
 from backend.core.customers import generate_missing_codes
 from backend.core.journal import JournalResult, journal_documents
 from backend.core.model import Entry, journal_rows
@@ -140,6 +140,11 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
     catalog = list(stripe.tax_rates()) + list(stripe.products())
     documents = {d["id"]: d for d in stripe.invoices(created_gte=since, progress=progress)}
     documents.update((d["id"], d) for d in stripe.credit_notes(created_gte=since))
+    # A credit note finds its products through the lines of the invoice it credits: an invoice
+    # older than the window is read on its own (a few calls: credit notes are rare).
+    credited = {ref_id(d.get("invoice")) for d in documents.values()
+                if d.get("object") == "credit_note"} - set(documents) - {None}
+    catalog += [stripe.invoice(invoice_id) for invoice_id in sorted(credited)]
     events_since = store.get_cursor(company, CURSOR_EVENTS)
     if events_since is not None:
         for event in stripe.events(VOID_EVENTS, int(events_since)):
