@@ -18,7 +18,7 @@ import math
 import sys
 import time
 
-from bench import core_speed, generation, naive
+from bench import core_speed, generation, hubspot_sync, naive
 from bench.isolate import isolated
 from bench.machine import load_average, machine
 from bench.table import Row, count, duration, megabytes, rate, ratio, render
@@ -53,6 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="also print a cProfile of the core at the largest size")
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures to FILE")
+    parser.add_argument("--hubspot-only", action="store_true",
+                        help="measure point 4 alone (the HubSpot sync) and print its rows")
     parser.add_argument("--render", metavar="FILE",
                         help="print the table of figures saved with --json, measuring nothing")
     args = parser.parse_args(argv)
@@ -71,21 +73,37 @@ def main(argv=None) -> int:
         return 0
     started = time.perf_counter()
     load_before = load_average()
+    if args.hubspot_only:
+        say("4/4 HubSpot sync, 2,000 companies and 50 products, two runs...")
+        hub = isolated(hubspot_sync.measure_sync, args.latency, args.sandbox_in_process)
+        sizes = args.sizes[:1]
+        rows = hubspot_rows(hub, sizes)
+        title = [f"Benchmarks (issue 6), point 4 alone: sandbox latency {args.latency * 1000:.0f} "
+                 f"ms per call, LocalSandbox "
+                 f"{'in the measured process' if args.sandbox_in_process else 'in its own process'}; "
+                 f"whole run {duration(time.perf_counter() - started)}"]
+        print(render(title, sizes, rows, HUBSPOT_NOTES))
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as out:
+                json.dump({"args": vars(args), "hubspot": hub}, out, indent=2, default=str)
+        return 0
 
-    say(f"1/3 core alone: {', '.join(count(n) for n in args.sizes)} invoices...")
+    say(f"1/4 core alone: {', '.join(count(n) for n in args.sizes)} invoices...")
     core = isolated(core_speed.measure_core, args.sizes, 1 if args.quick else 3, args.profile)
     ours = {}
     for size in args.sizes:
-        say(f"2/3 daily generation, {count(size)} invoices...")
+        say(f"2/4 daily generation, {count(size)} invoices...")
         ours[size] = isolated(generation.measure_generation, size, args.latency,
                               args.parallelism, args.rate, args.sandbox_in_process)
-    say(f"3/3 the naive way, {count(args.naive_sample)} invoices measured...")
+    say(f"3/4 the naive way, {count(args.naive_sample)} invoices measured...")
     slow = isolated(naive.measure_naive, args.naive_sample, args.latency)
+    say("4/4 HubSpot sync, 2,000 companies and 50 products, two runs...")
+    hub = isolated(hubspot_sync.measure_sync, args.latency, args.sandbox_in_process)
     elapsed = time.perf_counter() - started
 
     results = {"machine": machine(), "args": {k: v for k, v in vars(args).items()},
                "load_average": {"before": load_before, "after": load_average()},
-               "elapsed": elapsed, "core": core, "ours": ours, "naive": slow}
+               "elapsed": elapsed, "core": core, "ours": ours, "naive": slow, "hubspot": hub}
     print(report(results))
     if args.profile and "profile" in core:
         print("\nProfile of the core (journal_documents, largest size):\n" + core["profile"])
@@ -202,9 +220,8 @@ def report(results: dict) -> str:
                         f"sandbox set to {quota['per_minute']} writes/min"))
 
     # 4. HubSpot
-    rows.append(Row("4. HubSpot sync (2,000 companies, 50 products into Stripe): PLACEHOLDER, not "
-                    "measured yet; it will be measured here once the sync is part of this "
-                    "benchmark (no figures until then)", section=True))
+    if results.get("hubspot"):
+        rows += hubspot_rows(results["hubspot"], sizes)
 
     mem_method = next(iter(ours.values()))["memory_method"]
     notes = [
@@ -219,11 +236,56 @@ def report(results: dict) -> str:
         "appends) at this latency; larger months extrapolated linearly. "
         "Under the quota: max(wall time, appends / 60 per minute).",
     ]
+    if results.get("hubspot"):
+        notes += HUBSPOT_NOTES
     if quota and quota["refused_at"]:
         notes.append(f"Quota check: with write_quota_per_minute={quota['per_minute']} the Sheets "
                      f"sandbox refused append #{quota['refused_at']} of the minute: "
                      f"{quota['message']}")
     return render(title, sizes, rows, notes)
+
+
+HUBSPOT_NOTES = [
+    "(**) Point 4 is not per month size: its figures are in the first column. The account: "
+    "2,000 HubSpot companies each with an accepted quote or a won deal (1,000 already linked "
+    "to a Stripe customer with a code, 1,000 new), 50 products (45 linked of which 3 repriced "
+    "in HubSpot, 5 new); a SQLite ledger store; second run right after the first, nothing "
+    "changed. HubSpot and Stripe calls: as the sync counts them (SyncReport.calls, equal to "
+    "the sandbox's count); Stripe writes: the POSTs in the sandbox's fault plan. Stripe has no "
+    "batch create: one POST per new customer, made one after the other.",
+]
+
+
+def hubspot_rows(h: dict, sizes) -> list[Row]:
+    """Point 4: the HubSpot sync, first run (creations) and second run (nothing to change)."""
+    first, second = h["runs"]
+    pad = [""] * (len(sizes) - 1)
+    records = h["companies"] + h["products"]
+    rows = [Row(f"4. HubSpot sync: {count(h['companies'])} HubSpot companies "
+                f"({count(h['linked'])} linked, {count(h['companies'] - h['linked'])} new) and "
+                f"{h['products']} products ({h['new_products']} new, {h['repriced']} repriced) "
+                "into Stripe, sync() with HubSpotAdapter and StripeCatalogAdapter (**)",
+                section=True)]
+    # Per record would be a call under /objects/{type}/{id}: every call must be a batch of up
+    # to 100 (or a search page of 200).
+    per_100 = not any("/objects/" in k and "{id}" in k and "batch" not in k
+                      for r in h["runs"] for k in r["sandbox"]["hubspot_by_endpoint"])
+    for name, r in (("first run (creations)", first), ("second run (nothing changed)", second)):
+        rows.append(Row(f"{name}: HubSpot calls", [count(r["calls"]["hubspot"])] + pad,
+                        f"batches of 100, no per-record call ({count(records)} records)",
+                        "yes" if per_100 else "no: per-record calls"))
+        rows.append(Row(f"  Stripe calls / Stripe writes (POST)",
+                        [f"{count(r['calls']['stripe'])} / {count(r['sandbox']['stripe_writes'])}"]
+                        + pad, *(("almost no write", "yes" if r["sandbox"]["stripe_writes"] <= 5
+                                  else f"no: {r['sandbox']['stripe_writes']} writes")
+                                 if r is second else ("", ""))))
+        rows.append(Row(f"  HubSpot writes (batch updates)",
+                        [count(r["sandbox"]["hubspot_writes"])] + pad))
+        rows.append(Row(f"  created / updated / linked / problems",
+                        [f"{r['created']:,} / {r['updated']} / {r['linked']} / {r['problems']}"]
+                        + pad))
+        rows.append(Row(f"  wall time of sync()", [duration(r["wall"])] + pad))
+    return rows
 
 
 def say(text: str) -> None:

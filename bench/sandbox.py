@@ -83,9 +83,9 @@ class _Local:
         return [i["id"] for i in self.company["invoices"] if i["status"] != "draft"]
 
 
-def _serve(conn, invoices: int, latency: float) -> None:
+def _serve(conn, invoices: int, latency: float, factory=None) -> None:
     try:
-        local = _Local(invoices, latency, freeze=True)
+        local = (factory or _Local)(invoices, latency, freeze=True)
         conn.send(("ok", local.start()))
     except BaseException:
         conn.send(("error", traceback.format_exc()))
@@ -107,7 +107,12 @@ class Sandbox:
     """`with Sandbox(invoices, latency) as box:` a loaded sandbox; `box.endpoints` for the
     clients, `box.counts()` the calls its fault plan counted."""
 
-    def __init__(self, invoices: int, latency: float, in_process: bool = False) -> None:
+    def __init__(self, invoices: int, latency: float, in_process: bool = False,
+                 factory=None) -> None:
+        """`factory`: the class of the sandbox's state, `_Local` (a month of invoices) unless
+        given; called as `factory(invoices, latency, freeze=...)`, it must be importable by
+        name (the process is spawned) and have `start()` and `stop()`."""
+        self.factory = factory or _Local
         self.invoices = invoices
         self.latency = latency
         self.in_process = in_process
@@ -118,12 +123,13 @@ class Sandbox:
 
     def __enter__(self) -> "Sandbox":
         if self.in_process:
-            self._local = _Local(self.invoices, self.latency)
+            self._local = self.factory(self.invoices, self.latency)
             self.endpoints = self._local.start()
             return self
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, self.invoices, self.latency),
+        self._process = context.Process(target=_serve, args=(child, self.invoices, self.latency,
+                                                            self.factory),
                                         name="bench-sandbox", daemon=True)
         self._process.start()
         self.endpoints = self._answer()
@@ -174,3 +180,7 @@ class Sandbox:
 
     def finalized_invoice_ids(self) -> list[str]:
         return self._ask("finalized_invoice_ids")
+
+    def ask(self, name: str, *args):
+        """Any other method of the sandbox's state object, by name."""
+        return self._ask(name, *args)
