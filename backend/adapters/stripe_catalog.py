@@ -6,6 +6,8 @@ gets Stripe's stored answer instead of a second product or customer.
 
 from __future__ import annotations
 
+import threading
+
 import stripe
 
 from backend.adapters.stripe_source import service_error
@@ -18,12 +20,14 @@ class StripeCatalogAdapter:
         kwargs = {"base_addresses": {"api": base_url}} if base_url else {}
         self.client = stripe.StripeClient(api_key, max_network_retries=max_retries, **kwargs)
         self._calls = 0
+        self._lock = threading.Lock()   # the sync creates customers from a few threads
 
     def calls(self) -> int:
         return self._calls
 
     def _call(self, fn, *args, **kwargs):
-        self._calls += 1
+        with self._lock:
+            self._calls += 1
         try:
             result = fn(*args, **kwargs)
         except stripe.StripeError as exc:

@@ -19,6 +19,7 @@ it is a conflict for a person to settle. A dry run lists what would change and c
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -182,6 +183,7 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
         plural = "companies" if object_type == COMPANY else "contacts"
         back: dict[str, dict] = {}
         new_links: list[SyncLink] = []
+        to_create: list[tuple[str, dict]] = []
         for obj in objects:
             hid, props = obj["id"], obj.get("properties") or {}
             fields = records.hubspot_customer(object_type, obj)
@@ -215,11 +217,7 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                 report.created.append(f"{label} ({code})")
                 if report.dry_run:
                     continue
-                created = stripe.create_customer({**fields, "code": code}, object_type, hid,
-                                                 _key(company, object_type, hid))
-                back[hid] = {"stripe_customer_id": created["id"], "code_comptable": code}
-                codes_to_store[created["id"]] = code
-                new_links.append(SyncLink(hid, created["id"], {**fields, "code": code}))
+                to_create.append((hid, {**fields, "code": code}))
                 continue
             current = records.stripe_customer(customers[stripe_id])
             base = links[object_type][hid].state if hid in links[object_type] else None
@@ -258,12 +256,32 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
             if result.state.get("code"):
                 codes_to_store[stripe_id] = result.state["code"]
             new_links.append(SyncLink(hid, stripe_id, result.state))
+        # Stripe has no batch create: new customers are created a few at a time (each with
+        # its idempotency key, so a retried sync gets the same customers back).
+        for (hid, fields), created in zip(to_create, _side_by_side(
+                lambda item: stripe.create_customer(item[1], object_type, item[0],
+                                                    _key(company, object_type, item[0])),
+                to_create)):
+            back[hid] = {"stripe_customer_id": created["id"], "code_comptable": fields["code"]}
+            codes_to_store[created["id"]] = fields["code"]
+            new_links.append(SyncLink(hid, created["id"], fields))
         if not report.dry_run:
             hubspot.update(plural, back)
             store.save_sync_links(company, object_type, new_links, now=now)
     if not report.dry_run and codes_to_store:
         store.save_customer_codes(company, {k: v for k, v in codes_to_store.items()
                                             if k not in stored_codes})
+
+
+CREATE_WORKERS = 3   # under Stripe's rate limits (100 requests a second live, 25 in test mode)
+
+
+def _side_by_side(fn, items: list) -> list:
+    """fn over items, a few at a time, results in order; the first failure is raised."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=CREATE_WORKERS, thread_name_prefix="sync-create") as pool:
+        return list(pool.map(fn, items))
 
 
 def _with_full_address(to_stripe: dict, state: dict) -> dict:
