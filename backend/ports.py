@@ -23,11 +23,12 @@ class StripeSource(Protocol):
     """Read access to the Stripe account; each method pages through the full list."""
 
     def invoices(self, created_gte: int | None = None, created_lt: int | None = None,
-                 progress: Progress = no_progress) -> Iterator[dict]:
-        """Every invoice created in [created_gte, created_lt), all lines present, newest first."""
+                 progress: Progress = no_progress, keep=None) -> Iterator[dict]:
+        """Every invoice created in [created_gte, created_lt), all lines present, newest first;
+        `keep(document)`, when given, is what is held of each (to save memory)."""
 
-    def credit_notes(self, created_gte: int | None = None, created_lt: int | None = None
-                     ) -> Iterator[dict]: ...
+    def credit_notes(self, created_gte: int | None = None, created_lt: int | None = None,
+                     keep=None) -> Iterator[dict]: ...
 
     def invoice(self, invoice_id: str) -> dict:
         """One invoice with all its lines."""

@@ -128,7 +128,7 @@ def test_write_that_never_reached_the_sheet_is_written_next_run(company, store, 
 
 def test_stripe_failure_mid_paging_writes_nothing(company, store, settings):
     class Fails(MemoryStripe):
-        def credit_notes(self, created_gte=None, created_lt=None):
+        def credit_notes(self, created_gte=None, created_lt=None, keep=None):
             raise ServiceError("stripe", "500 api_error", transient=True)
 
     sheet = MemorySpreadsheet()

@@ -162,3 +162,14 @@ def test_one_invoice_is_read_with_all_its_lines(sandbox, demo):
     read = sandbox.stripe_adapter().invoice(long["id"])
     assert [l["id"] for l in read["lines"]["data"]] == [l["id"] for l in long["lines"]["data"]]
     assert read["lines"]["has_more"] is False
+
+
+@pytest.mark.parametrize("since", [None, 1_700_000_000])   # sequential, then time ranges
+def test_the_adapter_keeps_only_what_it_is_asked_to(sandbox, since):
+    from backend.core.documents import journal_fields
+    adapter = sandbox.stripe_adapter()
+    whole = list(adapter.invoices(created_gte=since))
+    kept = list(adapter.invoices(created_gte=since, keep=journal_fields))
+    assert kept == [journal_fields(d) for d in whole]
+    long = next(d for d in kept if len(d["lines"]["data"]) > 10)   # completed, then kept
+    assert long["lines"]["has_more"] is False and "url" not in long["lines"]

@@ -113,3 +113,28 @@ def test_damaged_documents_never_crash(doc, mutations):
     catalog = Catalog().add_all(standard_catalog())
     catalog.add(doc) if isinstance(doc, dict) else None
     check(journal_document(doc, catalog, replace(Settings(), discount_account="709000")))
+
+
+def test_the_journal_fields_give_the_same_entries_for_the_whole_demo_month():
+    from backend.core.documents import journal_fields
+    from backend.demo import build_demo_company
+    company = build_demo_company()
+    objects = [o for kind in company.values() for o in kind]
+    full = Catalog().add_all(objects)
+    slim = Catalog().add_all([o if o["object"] not in ("invoice", "credit_note")
+                              else journal_fields(o) for o in objects])
+    for doc in company["invoices"] + company["credit_notes"]:
+        for journaled in (set(), {doc["id"]}):
+            assert journal_document(journal_fields(doc), slim, Settings(), journaled) == \
+                journal_document(doc, full, Settings(), journaled), doc["id"]
+    assert len(str(journal_fields(company["invoices"][0]))) < len(str(company["invoices"][0])) / 2
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(invoices(), all_settings)
+def test_the_journal_fields_give_the_same_outcome(doc, settings):
+    from backend.core.documents import journal_fields
+    full = Catalog().add_all(standard_catalog() + [doc])
+    slim = Catalog().add_all(standard_catalog() + [journal_fields(doc)])
+    assert journal_document(journal_fields(doc), slim, settings) == \
+        journal_document(doc, full, settings)

@@ -106,11 +106,11 @@ class MemoryStripe:
                  and (created_lt is None or o["created"] < created_lt)]
         return iter(sorted(items, key=lambda o: (o["created"], o["id"]), reverse=True))
 
-    def invoices(self, created_gte=None, created_lt=None, progress=no_progress):
-        return self._listed("invoices", created_gte, created_lt)
+    def invoices(self, created_gte=None, created_lt=None, progress=no_progress, keep=None):
+        return map(keep or (lambda d: d), self._listed("invoices", created_gte, created_lt))
 
-    def credit_notes(self, created_gte=None, created_lt=None):
-        return self._listed("credit_notes", created_gte, created_lt)
+    def credit_notes(self, created_gte=None, created_lt=None, keep=None):
+        return map(keep or (lambda d: d), self._listed("credit_notes", created_gte, created_lt))
 
     def invoice(self, invoice_id):
         self._calls += 1

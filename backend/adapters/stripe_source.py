@@ -109,7 +109,8 @@ class StripeSourceAdapter:
     # --- lists -----------------------------------------------------------------------------
 
     def _sequential(self, path: str, params: dict, progress: Progress = no_progress,
-                    stage: str = "", lines_path: str | None = None) -> Iterator[dict]:
+                    stage: str = "", lines_path: str | None = None,
+                    keep: Keep | None = None) -> Iterator[dict]:
         params = {**params, "limit": PAGE}
         read = 0
         shared = _SharedCustomers()
@@ -119,6 +120,8 @@ class StripeSourceAdapter:
             shared.share(items)
             if lines_path:
                 items = self._complete_all(items, lines_path)
+            if keep is not None:
+                items = [keep(item) for item in items]
             read += len(items)
             if stage:
                 progress(stage, read, None)
@@ -129,15 +132,16 @@ class StripeSourceAdapter:
 
     def _listing(self, path: str, params: dict, gte: int | None, lt: int | None,
                  progress: Progress = no_progress, stage: str = "",
-                 lines_path: str | None = None) -> Iterator[dict]:
+                 lines_path: str | None = None, keep: Keep | None = None) -> Iterator[dict]:
         """Every object created in [gte, lt), newest first; in time ranges side by side when
         the window has a start and the adapter more than one thread."""
         if gte is None or self.parallelism == 1:
             window = {k: v for k, v in (("gte", gte), ("lt", lt)) if v is not None}
             yield from self._sequential(path, {**params, **({"created": window} if window else {})},
-                                        progress, stage, lines_path)
+                                        progress, stage, lines_path, keep)
             return
-        yield from _RangedListing(self, path, params, lines_path, progress, stage).run(gte, lt)
+        yield from _RangedListing(self, path, params, lines_path, progress, stage,
+                                  keep).run(gte, lt)
 
     def _page(self, path: str, params: dict) -> dict:
         return self._get(path, {**params, "limit": PAGE})
@@ -187,13 +191,15 @@ class StripeSourceAdapter:
 
     # --- the port --------------------------------------------------------------------------
 
-    def invoices(self, created_gte=None, created_lt=None, progress: Progress = no_progress):
+    def invoices(self, created_gte=None, created_lt=None, progress: Progress = no_progress,
+                 keep: Keep | None = None):
         return self._listing("/v1/invoices", {"expand": ["data.customer"]}, created_gte,
-                             created_lt, progress, "Factures lues", "/v1/invoices/{id}/lines")
+                             created_lt, progress, "Factures lues", "/v1/invoices/{id}/lines",
+                             keep)
 
-    def credit_notes(self, created_gte=None, created_lt=None):
+    def credit_notes(self, created_gte=None, created_lt=None, keep: Keep | None = None):
         return self._listing("/v1/credit_notes", {"expand": ["data.customer"]}, created_gte,
-                             created_lt, lines_path="/v1/credit_notes/{id}/lines")
+                             created_lt, lines_path="/v1/credit_notes/{id}/lines", keep=keep)
 
     def invoice(self, invoice_id: str) -> dict:
         """One invoice with all its lines (one call, more past a hundred lines)."""
@@ -235,8 +241,10 @@ class _RangedListing:
     (that one is cut when its own page comes back, a round trip later)."""
 
     def __init__(self, adapter: StripeSourceAdapter, path: str, params: dict,
-                 lines_path: str | None, progress: Progress, stage: str) -> None:
+                 lines_path: str | None, progress: Progress, stage: str,
+                 keep: Keep | None = None) -> None:
         self.adapter = adapter
+        self.keep = keep or _whole
         self.path = path
         self.params = params
         self.lines_path = lines_path
@@ -258,7 +266,7 @@ class _RangedListing:
                 for future in done:
                     if future in self.lines:
                         part, index = self.lines.pop(future)
-                        part.items[index] = future.result()
+                        part.items[index] = self.keep(future.result())
                     else:
                         self._receive(self.running.pop(future), future.result())
         except BaseException:
@@ -284,6 +292,7 @@ class _RangedListing:
     def _receive(self, part: _Range, page: dict) -> None:
         items = page.get("data") or []
         self.shared.share(items)
+        pending = set()
         if self.lines_path:
             # A document with more than ten lines gets the rest from its lines endpoint, in
             # a task of its own: the range's next page does not wait for it.
@@ -292,7 +301,9 @@ class _RangedListing:
                     future = self.adapter._submit(self.adapter._complete_lines, item,
                                                   self.lines_path)
                     self.lines[future] = (part, len(part.items) + offset)
-        part.items += items
+                    pending.add(offset)
+        # Only what the caller keeps is held while the other ranges are read.
+        part.items += [item if n in pending else self.keep(item) for n, item in enumerate(items)]
         self.read += len(items)
         if self.stage:
             self.progress(self.stage, self.read, None)
@@ -318,6 +329,13 @@ class _RangedListing:
                 part.low = max(part.low, high)
             part.left = share
         self._submit(part)
+
+
+Keep = Callable[[dict], dict]
+
+
+def _whole(document: dict) -> dict:
+    return document
 
 
 def _stop(futures) -> None:

@@ -94,3 +94,27 @@ def reverse_after_void(as_journaled: Outcome, voided_at: int | None, settings: S
         return Anomaly(as_journaled.document_id, as_journaled.piece, "", (
             Problem.of("malformed", detail="annulée sans date d'annulation"),))
     return reversal(as_journaled, local_date(voided_at, settings.timezone))
+
+
+# What the rules read of a document and of its lines; the rest of Stripe's fields (URLs,
+# payment settings, rendering...) is most of an invoice's size and is dropped by
+# `journal_fields` when a big month is held in memory.
+DOCUMENT_FIELDS = ("id", "object", "number", "status", "currency", "customer", "customer_name",
+                   "customer_email", "total", "total_taxes", "status_transitions",
+                   "effective_at", "created", "invoice", "voided_at")
+LINE_FIELDS = ("id", "object", "invoice", "amount", "discount_amounts", "discount_amount",
+               "taxes", "tax_rates", "pricing", "invoice_line_item", "type")
+
+
+def journal_fields(document: dict) -> dict:
+    """The document with only what the journal rules read (same entries, a fraction of the
+    memory). A document of an unexpected shape is kept whole, for the rules to report it."""
+    lines = document.get("lines") if isinstance(document, dict) else None
+    if not isinstance(lines, dict) or not isinstance(lines.get("data"), list) or not all(
+            isinstance(line, dict) for line in lines["data"]):
+        return document
+    kept = {k: document[k] for k in DOCUMENT_FIELDS if k in document}
+    kept["lines"] = {"object": lines.get("object"), "has_more": lines.get("has_more"),
+                     "data": [{k: line[k] for k in LINE_FIELDS if k in line}
+                              for line in lines["data"]]}
+    return kept

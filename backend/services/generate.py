@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from backend import spreadsheet
 from backend.core.catalog import Catalog, ref_id
 from backend.core.customers import generate_missing_codes
+from backend.core.documents import journal_fields
 from backend.core.journal import JournalResult, journal_documents
 from backend.core.model import Entry, journal_rows
 from backend.core.settings import Settings
@@ -138,8 +139,11 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
     since = _window_start(store, company, settings)
     # Customers come expanded with the documents: no list of every customer is needed.
     catalog = list(stripe.tax_rates()) + list(stripe.products())
-    documents = {d["id"]: d for d in stripe.invoices(created_gte=since, progress=progress)}
-    documents.update((d["id"], d) for d in stripe.credit_notes(created_gte=since))
+    # Only what the rules read is kept of each document: a month of 50,000 invoices in memory.
+    documents = {d["id"]: d for d in stripe.invoices(created_gte=since, progress=progress,
+                                                     keep=journal_fields)}
+    documents.update((d["id"], d) for d in stripe.credit_notes(created_gte=since,
+                                                               keep=journal_fields))
     # A credit note finds its products through the lines of the invoice it credits: an invoice
     # older than the window is read on its own (a few calls: credit notes are rare).
     credited = {ref_id(d.get("invoice")) for d in documents.values()
