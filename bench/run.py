@@ -252,7 +252,7 @@ HUBSPOT_NOTES = [
     "in HubSpot, 5 new); a SQLite ledger store; second run right after the first, nothing "
     "changed. HubSpot and Stripe calls: as the sync counts them (SyncReport.calls, equal to "
     "the sandbox's count); Stripe writes: the POSTs in the sandbox's fault plan. Stripe has no "
-    "batch create: one POST per new customer, made one after the other.",
+    "batch create: one POST per new customer (the sync makes three at a time).",
 ]
 
 

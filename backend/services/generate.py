@@ -161,11 +161,18 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
 def _generate(stripe, sheet, store, settings, company, now, report, progress, trigger,
               max_append_rows) -> None:
     progress("Lecture de Stripe", 0, None)
-    catalog_objects, documents, since = _fetch(stripe, store, company, settings, progress)
+    # What is fetched lives until the run ends: the cyclic collector would scan the growing
+    # month again and again (seconds at 50,000 invoices). It is paused while reading, and what
+    # was read is then frozen out of its sight; reference counting frees as usual, and
+    # generate() unfreezes at the end.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        catalog_objects, documents, since = _fetch(stripe, store, company, settings, progress)
+    finally:
+        if paused:
+            gc.enable()
     report.documents_read = len(documents)
-    # What was fetched lives until the run ends: out of the cyclic collector's sight, a big
-    # month is not scanned again and again (seconds at 50,000 invoices). Freed as usual by
-    # reference counting; generate() unfreezes at the end.
     gc.freeze()
 
     catalog = Catalog().add_all(catalog_objects + documents)
