@@ -12,6 +12,7 @@ from datetime import datetime
 from backend.core.model import Anomaly, JournalRow
 from backend.core.settings import Settings, to_rows
 from backend.formats import inexweb
+from backend.ports import Spreadsheet, TabSpec
 
 ENTRIES = "Écritures"
 ANOMALIES = "Anomalies"
@@ -48,3 +49,15 @@ def settings_tab(settings: Settings) -> tuple[list[str], list[list]]:
 
 def history_tab(lines: list[HistoryLine]) -> tuple[list[str], list[list]]:
     return HISTORY_HEADER, [[h.at, h.trigger, h.action, h.result] for h in lines]
+
+
+HISTORY_SPEC = TabSpec(HISTORY, HISTORY_HEADER, datetime_columns=(0,))
+
+
+def append_history(sheet: Spreadsheet, trigger: str, action: str, result: str, at: datetime,
+                   tab_exists: bool = False) -> None:
+    """One line in Historique for a run; the tab is created first when the sheet lacks it
+    (`tab_exists` spares that look when the caller has just made sure of it)."""
+    if not tab_exists and HISTORY not in sheet.tab_titles():
+        sheet.ensure_tabs([HISTORY_SPEC])
+    sheet.append(HISTORY, history_tab([HistoryLine(at, trigger, action, result)])[1])

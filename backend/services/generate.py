@@ -82,7 +82,7 @@ def entry_tab_spec(title: str, settings: Settings) -> TabSpec:
 
 
 ANOMALIES_SPEC = TabSpec(spreadsheet.ANOMALIES, spreadsheet.ANOMALY_HEADER, datetime_columns=(4,))
-HISTORY_SPEC = TabSpec(spreadsheet.HISTORY, spreadsheet.HISTORY_HEADER, datetime_columns=(0,))
+HISTORY_SPEC = spreadsheet.HISTORY_SPEC
 
 
 def settings_spec() -> TabSpec:
@@ -217,8 +217,8 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     first_seen = store.sync_anomalies(company, {a.document_id: a.reason for a in result.anomalies},
                                       now=now)
     sheet.replace(ANOMALIES_SPEC, spreadsheet.anomalies_tab(result.anomalies, first_seen)[1])
-    sheet.append(HISTORY_SPEC.title, spreadsheet.history_tab([spreadsheet.HistoryLine(
-        now, trigger, "Génération des écritures", report.french())])[1])
+    spreadsheet.append_history(sheet, trigger, "Génération des écritures", report.french(), now,
+                               tab_exists=True)
 
     # Next window: from the oldest document still waiting, or this run's start.
     waiting_since = [d["created"] for d in documents if isinstance(d.get("created"), int) and (

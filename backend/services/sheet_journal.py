@@ -11,12 +11,10 @@ from backend import spreadsheet
 from backend.core.model import JournalRow
 from backend.core.money import comma
 from backend.core.settings import Settings
-from backend.formats import inexweb
+from backend.formats import fec, inexweb
 from backend.journal_sheet import SheetLine, is_entries_tab, parse_tabs
 from backend.ports import Spreadsheet
 from backend.services.convert import fec_checked, month_end
-from backend.services.generate import HISTORY_SPEC
-from backend.formats import fec
 
 
 def _entries(sheet: Spreadsheet) -> dict[str, list[list]]:
@@ -25,10 +23,7 @@ def _entries(sheet: Spreadsheet) -> dict[str, list[list]]:
 
 
 def _history(sheet: Spreadsheet, trigger: str, action: str, result: str, now: datetime | None) -> None:
-    if HISTORY_SPEC.title not in sheet.tab_titles():
-        sheet.ensure_tabs([HISTORY_SPEC])
-    sheet.append(HISTORY_SPEC.title, spreadsheet.history_tab([spreadsheet.HistoryLine(
-        now or datetime.now(timezone.utc), trigger, action, result)])[1])
+    spreadsheet.append_history(sheet, trigger, action, result, now or datetime.now(timezone.utc))
 
 
 # --- dedupe ---------------------------------------------------------------------------------
@@ -196,6 +191,8 @@ def customer_names_from_labels(rows: list[JournalRow], settings: Settings) -> di
 def export_month(sheet: Spreadsheet, settings: Settings, month: str,
                  trigger: str = "ligne de commande", now: datetime | None = None) -> MonthExport:
     """The Inexweb month file and the FEC of `month` (AAAA-MM), from the sheet as it is."""
+    if not settings.siren:
+        raise ValueError("le SIREN n'est pas renseigné dans les paramètres : il nomme le FEC")
     lines = [l for l in parse_tabs(_entries(sheet), settings)
              if l.row is None or f"{l.row.date:%Y-%m}" == month]
     problems = check_lines(lines)
@@ -206,8 +203,6 @@ def export_month(sheet: Spreadsheet, settings: Settings, month: str,
         raise ExportRefused([LineProblem("Écritures", 0, "-", f"aucune écriture datée de {month}")])
     replaced: set[str] = set()
     closing = month_end(rows[0].date)
-    if not settings.siren:
-        raise ValueError("le SIREN n'est pas renseigné dans les paramètres : il nomme le FEC")
     export = MonthExport(month, rows, inexweb.month_file(rows, settings, replaced),
                          fec_checked(rows, settings, customer_names_from_labels(rows, settings),
                                      replaced), fec.file_name(settings.siren, closing), replaced)

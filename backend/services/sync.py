@@ -246,7 +246,7 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                     _with_full_address(result.to_stripe, result.state)), object_type, hid)
             elif (customers[stripe_id].get("metadata") or {}).get(f"hubspot_{object_type}_id") != hid:
                 stripe.update_customer(stripe_id, {}, object_type, hid)
-            props_back = records.hubspot_customer_props(object_type, result.to_hubspot, props)
+            props_back = records.hubspot_customer_props(object_type, result.to_hubspot)
             if records.text(props.get("stripe_customer_id")) != stripe_id:
                 props_back["stripe_customer_id"] = stripe_id
             if result.state.get("code") and records.text(props.get("code_comptable")) != result.state["code"]:
@@ -322,10 +322,6 @@ def sync(hubspot, stripe, store: LedgerStore, settings: Settings, company: str, 
     report.seconds = time.perf_counter() - started
     store.finish_run(run_id, "ok", report.summary())
     if sheet is not None and not dry_run:
-        if spreadsheet.HISTORY not in sheet.tab_titles():
-            from backend.services.generate import HISTORY_SPEC
-            sheet.ensure_tabs([HISTORY_SPEC])
-        what = "Synchronisation HubSpot–Stripe"
-        sheet.append(spreadsheet.HISTORY, spreadsheet.history_tab([spreadsheet.HistoryLine(
-            now, trigger, what, report.french())])[1])
+        spreadsheet.append_history(sheet, trigger, "Synchronisation HubSpot–Stripe",
+                                   report.french(), now)
     return report

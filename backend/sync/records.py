@@ -120,7 +120,7 @@ def stripe_customer(customer: dict) -> dict:
             "code": text((customer.get("metadata") or {}).get("accounting_code"))}
 
 
-def hubspot_customer_props(object_type: str, fields: dict, current: dict) -> dict:
+def hubspot_customer_props(object_type: str, fields: dict) -> dict:
     props: dict = {}
     if "name" in fields:
         if object_type == "company":
