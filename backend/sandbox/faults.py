@@ -3,7 +3,10 @@
 A `FaultPlan` is shared by every server of a sandbox: it counts the calls to each service,
 adds a set latency to each, and at chosen calls answers with an error, drops the connection
 before the request is applied, or applies it and then drops the connection (the write that
-succeeded but whose answer was lost).
+succeeded but whose answer was lost). The two crash kinds stand for the caller's process dying
+while its request is in flight (a deploy, an out-of-memory kill): the plan's `on_crash` callback
+(set by whoever runs the caller in another process) kills it, before or after the request is
+applied; then the connection is closed.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # What a fault does:
@@ -18,7 +22,9 @@ ERROR = "error"      # answer `status` with the service's own error body; nothin
 DROP = "drop"        # close the connection without an answer; nothing applied
 LOST = "lost"        # apply the request, then close the connection without an answer
 TIMEOUT = "timeout"  # wait `delay` seconds, then close without an answer; nothing applied
-KINDS = (ERROR, DROP, LOST, TIMEOUT)
+CRASH = "crash"      # the caller dies while the request is in flight; nothing applied
+CRASH_AFTER = "crash_after"   # the request is applied, then the caller dies before the answer
+KINDS = (ERROR, DROP, LOST, TIMEOUT, CRASH, CRASH_AFTER)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class FaultPlan:
     latency: float = 0.0                       # seconds added to every call
     faults: list[Fault] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
+    # Called with the fault on a crash kind; must return once the caller's process is dead.
+    on_crash: Callable[[Fault], None] | None = None
     _counts: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -67,6 +75,11 @@ class FaultPlan:
         if self.latency:
             time.sleep(self.latency)
         return due
+
+    def crash(self, fault: Fault) -> None:
+        if self.on_crash is None:
+            raise RuntimeError("a crash fault needs the plan's on_crash callback")
+        self.on_crash(fault)
 
     def count(self, service: str, method: str | None = None) -> int:
         with self._lock:

@@ -18,7 +18,7 @@ from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from backend.sandbox.faults import DROP, ERROR, LOST, TIMEOUT, FaultPlan
+from backend.sandbox.faults import CRASH, CRASH_AFTER, DROP, ERROR, LOST, TIMEOUT, FaultPlan
 
 
 @dataclass
@@ -121,6 +121,11 @@ def _handler_class(service: Service):
             request = Request(self.command, split.path, parse_qsl(split.query, keep_blank_values=True),
                               {k.lower(): v for k, v in self.headers.items()}, body)
             fault = service.plan.on_call(service.name, self.command, split.path)
+            if fault is not None and fault.kind == CRASH:
+                service.plan.crash(fault)
+                self.close_connection = True
+                self.connection.close()
+                return
             if fault is not None and fault.kind in (DROP, TIMEOUT):
                 if fault.kind == TIMEOUT:
                     time.sleep(fault.delay)
@@ -134,7 +139,9 @@ def _handler_class(service: Service):
                     response = service.dispatch(request)
                 except Exception as exc:  # the sandbox answers like a service having a bad day
                     response = service.error_response(500, f"Sandbox error: {type(exc).__name__}: {exc}")
-            if fault is not None and fault.kind == LOST:
+            if fault is not None and fault.kind == CRASH_AFTER:
+                service.plan.crash(fault)
+            if fault is not None and fault.kind in (LOST, CRASH_AFTER):
                 self.close_connection = True
                 self.connection.close()
                 return
