@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 
-.PHONY: demo test test-py313 preview bench clean
+.PHONY: demo test test-py313 preview bench stress clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+# Issue 7: the reliability and security campaign at full size (faults, floods, bad input,
+# intruders; about half an hour here). `make test` runs every part at CI size.
+#   make stress STRESS_ARGS="--parts faults --seed 7"
+STRESS_ARGS ?=
+stress: $(STAMP)
+	$(PY) -m stress.run --json stress-figures.json $(STRESS_ARGS)
+
 # App Engine runs Python 3.13: the same suite on it, where the machine has it.
 PY313 ?= $(firstword $(wildcard /root/.pyenv/versions/3.13*/bin/python3) $(shell command -v python3.13 2>/dev/null))
 test-py313:
@@ -42,4 +49,4 @@ test-py313:
 	$(MAKE) test PYTHON=$(PY313) VENV=.venv313
 
 clean:
-	rm -rf $(VENV) .venv313 $(OUT) .pytest_cache .hypothesis ledger.db node_modules
+	rm -rf $(VENV) .venv313 $(OUT) .pytest_cache .hypothesis ledger.db node_modules stress-figures.json
