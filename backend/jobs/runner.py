@@ -6,6 +6,11 @@ run. `execute` (a worker thread, or the Cloud Tasks request) claims the job, run
 with a progress callback that stores the stage and a percentage, and stores the outcome:
 the report's French line and summary, or what went wrong in French. Anything else goes to
 the log with secrets scrubbed.
+
+`request` is `start` for a caller that must not be turned away when the company has a job
+running (a webhook announcing a change: its sender will not ask again): the action is
+remembered (`PendingStarts`, in the ledger store so that every instance sees it) and started
+when the running job ends.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from backend.jobs.failures import explain
 from backend.jobs.model import DONE, FAILED, Job
 from backend.jobs.store import JobStore
 from backend.secrets import scrub
+from backend.store.ledger import LedgerStore
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,29 @@ PROGRESS_EVERY = 0.3                    # seconds between two stored updates of 
 
 class UnknownAction(KeyError):
     pass
+
+
+class PendingStarts:
+    """Actions asked for while the company had a job running, with who asked: a cursor of the
+    ledger store per action, empty when nothing waits."""
+
+    KEY = "pending start {action}"
+
+    def __init__(self, ledger: Callable[[], LedgerStore]) -> None:
+        self.ledger = ledger
+
+    def add(self, company: str, action: str, trigger: str) -> None:
+        self.ledger().set_cursor(company, self.KEY.format(action=action), trigger)
+
+    def clear(self, company: str, action: str) -> None:
+        key = self.KEY.format(action=action)
+        if self.ledger().get_cursor(company, key):
+            self.ledger().set_cursor(company, key, "")
+
+    def waiting(self, company: str, actions) -> dict[str, str]:
+        """action -> trigger, for the actions waiting."""
+        found = {a: self.ledger().get_cursor(company, self.KEY.format(action=a)) for a in actions}
+        return {a: trigger for a, trigger in found.items() if trigger}
 
 
 def utcnow() -> datetime:
@@ -73,9 +102,10 @@ class ProgressRecorder:
 class JobRunner:
     def __init__(self, store: JobStore, dispatcher: Dispatcher, actions: Mapping[str, Action],
                  companies: Companies, connect: Connect,
-                 clock: Callable[[], datetime] = utcnow, stale_after: timedelta = STALE_AFTER
-                 ) -> None:
+                 clock: Callable[[], datetime] = utcnow, stale_after: timedelta = STALE_AFTER,
+                 pending: PendingStarts | None = None) -> None:
         self.store = store
+        self.pending = pending
         self.dispatcher = dispatcher
         self.actions = actions
         self.companies = companies
@@ -110,12 +140,43 @@ class JobRunner:
         self._purge(now)
         return self.store.get(job.id) or job, True
 
+    def request(self, company: Company, name: str, raw_params: dict, trigger: str
+                ) -> tuple[Job, bool]:
+        """`start`, and if the company has a job running, `name` starts when that job ends.
+        Remembered before trying: a job ending between the try and the remembering would
+        otherwise leave it waiting for nothing."""
+        if self.pending is None:
+            return self.start(company, name, raw_params, trigger)
+        self.action(name)
+        self.pending.add(company.id, name, trigger)
+        return self.start(company, name, raw_params, trigger)
+
     def execute(self, job_id: str) -> None:
         job = self.store.claim(job_id, f"{self.worker}:{threading.get_ident()}", self.clock(),
                                self.stale_after)
         if job is None:
             log.info("job %s: nothing to do (finished, or taken by another worker)", job_id)
             return
+        try:
+            self._execute(job)
+        finally:
+            self._start_pending(job.company)
+
+    def _start_pending(self, company_id: str) -> None:
+        if self.pending is None:
+            return
+        try:
+            company = self.companies.get(company_id)
+            waiting = self.pending.waiting(company_id, self.actions) if company else {}
+            for name, trigger in waiting.items():
+                job, created = self.start(company, name, {}, trigger)
+                if not created:      # another job got in first: its end starts this one
+                    break
+        except Exception:   # the next request or the daily run catches up
+            log.error("pending jobs of %s not started: %s", company_id,
+                      scrub(traceback.format_exc()))
+
+    def _execute(self, job: Job) -> None:
         action = self.actions.get(job.action)
         company = self.companies.get(job.company)
         if action is None or company is None:
@@ -125,6 +186,10 @@ class JobRunner:
         progress = ProgressRecorder(self.store, job.id, action.all_stages, self.clock)
         started = time.perf_counter()
         try:
+            if self.pending is not None:
+                # Before the action reads anything: a request made after this is for a
+                # change this run may not see, and starts another run after it.
+                self.pending.clear(job.company, job.action)
             progress(PREPARE, 0, None)
             report = action.run(self.connect(company, job), progress)
             summary = report.summary()

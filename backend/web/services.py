@@ -18,7 +18,7 @@ from backend.auth.tokens import CachingRequest, TokenVerifier
 from backend.jobs.actions import ACTIONS
 from backend.jobs.connections import ServiceUrls, connector
 from backend.jobs.dispatch import CloudTasksDispatcher, ThreadDispatcher
-from backend.jobs.runner import JobRunner, utcnow
+from backend.jobs.runner import JobRunner, PendingStarts, utcnow
 from backend.jobs.sql_store import SqlJobStore
 from backend.secrets import secret_source_from_env
 from backend.store.ledger import LedgerStore
@@ -107,7 +107,8 @@ class Backend:
             if self._runner is None:
                 self._runner = JobRunner(
                     store, self._dispatcher(), self.actions, self.companies,
-                    connector(self.ledger, self.secrets, self.urls, self.clock), clock=self.clock)
+                    connector(self.ledger, self.secrets, self.urls, self.clock), clock=self.clock,
+                    pending=PendingStarts(self.ledger))
             return self._runner
 
 

@@ -28,12 +28,12 @@ def _company_and_secret(company_id: str, kind: str):
 
 def _sync_starter(company, source: str):
     def run_sync(products: bool, customers: bool) -> None:
-        # One job per company: if one is running, it is not started twice; the daily sync
-        # catches up on anything a running job read before this change.
-        action = "sync_products" if products and not customers else "sync_customers"
-        backend().runner().start(company, action, {}, WEBHOOK_TRIGGER.format(source=source))
-        if products and customers:
-            backend().runner().start(company, "sync_products", {}, WEBHOOK_TRIGGER.format(source=source))
+        # One job per company: if one is running (another sync, a generation), the sync
+        # starts when it ends; the sender does not deliver again.
+        trigger = WEBHOOK_TRIGGER.format(source=source)
+        for action, wanted in (("sync_customers", customers), ("sync_products", products)):
+            if wanted:
+                backend().runner().request(company, action, {}, trigger)
     return run_sync
 
 
