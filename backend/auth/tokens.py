@@ -19,6 +19,10 @@ from dataclasses import dataclass
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 CLOCK_SKEW_SECONDS = 10
+# An unknown key id refetches Google's certificates at most this often: anyone can send a
+# token naming one, and must not make every instance call Google at will. Google publishes
+# a key before it signs with it, so a fetch a minute is enough to pick a rotation up.
+REFETCH_AT_MOST_EVERY = 60.0
 
 
 class TokenRejected(Exception):
@@ -73,14 +77,35 @@ def _max_age(headers) -> float:
     return min(max(int(match.group(1)) if match else 300, 60), 86400)
 
 
+def _without_token(message: str, token: str) -> str:
+    """google-auth quotes a malformed token in its message ("Wrong number of segments in
+    token: b'…'"); the refusal is logged, and no piece of a token ever is."""
+    for piece in sorted({token, *token.split(".")}, key=len, reverse=True):
+        if len(piece) >= 4:
+            message = message.replace(piece, "…")
+    return message
+
+
 class TokenVerifier:
     def __init__(self, certs_url: str = GOOGLE_CERTS_URL, request=None,
                  issuers: Iterable[str] = GOOGLE_ISSUERS,
-                 clock_skew: int = CLOCK_SKEW_SECONDS) -> None:
+                 clock_skew: int = CLOCK_SKEW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.certs_url = certs_url
         self.request = request if request is not None else CachingRequest()
         self.issuers = tuple(issuers)
         self.clock_skew = clock_skew
+        self._clock = clock
+        self._refetched_at: float | None = None
+        self._refetch_lock = threading.Lock()
+
+    def _may_refetch(self) -> bool:
+        now = self._clock()
+        with self._refetch_lock:
+            if self._refetched_at is not None and now - self._refetched_at < REFETCH_AT_MOST_EVERY:
+                return False
+            self._refetched_at = now
+            return True
 
     def verify(self, token: str | None, audiences: Iterable[str]) -> Identity:
         from google.auth import exceptions
@@ -102,11 +127,13 @@ class TokenVerifier:
             except (ValueError, exceptions.GoogleAuthError) as exc:
                 message = str(exc)
                 # A key id we do not know: Google may have rotated its keys since we cached
-                # them. Fetch them once more.
-                if attempt == 1 and "key id" in message and hasattr(self.request, "forget"):
+                # them. Fetch them once more (at most once a minute, whoever asks).
+                if (attempt == 1 and "key id" in message and hasattr(self.request, "forget")
+                        and self._may_refetch()):
                     self.request.forget()
                     continue
-                raise TokenRejected(f"invalid token: {type(exc).__name__}: {message[:200]}") from None
+                raise TokenRejected(f"invalid token: {type(exc).__name__}: "
+                                    f"{_without_token(message, token)[:200]}") from None
         if claims.get("iss") not in self.issuers:
             raise TokenRejected(f"wrong issuer {claims.get('iss')!r}")
         email = str(claims.get("email") or "").strip().lower()

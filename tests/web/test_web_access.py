@@ -128,3 +128,13 @@ def test_service_tokens_are_checked_like_the_others(web):
     for token in (wrong_audience, expired):
         assert web.post("/scheduler/generate", token=token).status_code == 401
     assert jobs_started(web) == 0
+
+
+def test_a_malformed_token_is_not_quoted_in_the_log(web, caplog):
+    # google-auth quotes a token with the wrong number of segments in its error message.
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJlbWFpbCI6ImNvbXB0YWJsZUBleGFtcGxlLmNvbSJ9"
+    answer = web.post("/actions/generate", token=token)
+    assert answer.status_code == 401
+    assert "refused POST /actions/generate: invalid token" in caplog.text
+    for piece in [token, *token.split(".")]:
+        assert piece not in caplog.text
