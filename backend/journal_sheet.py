@@ -31,6 +31,7 @@ class SheetLine:
     index: int                      # 0-based, the header being row 0 (sheet row index + 1)
     row: JournalRow | None          # None when a problem keeps it from being read
     problems: list[str] = field(default_factory=list)   # in French, for the accountant
+    written_key: str = ""           # its Ref. Pièce, else its Pièce, as the cells hold them
 
     @property
     def key(self) -> str:
@@ -127,8 +128,12 @@ def parse_tab(tab: str, rows: list[list], settings: Settings) -> list[SheetLine]
             row = JournalRow(day, _text(cell(raw, "Code journal")), piece, ref, account,
                              _text(cell(raw, "Libellé")), max(debit, 0), max(credit, 0),
                              tuple(_text(cell(raw, n)) for n in settings.axis_names))
-        lines.append(SheetLine(tab, index, row, problems))
+        lines.append(SheetLine(tab, index, row, problems, ref or piece))
     return lines
+
+
+NO_ENTRIES_TAB = ("la feuille n'a pas d'onglet « Écritures » (renommé ou supprimé ?) : "
+                  "redonnez-lui son nom, ou générez les écritures")
 
 
 def parse_tabs(tabs: dict[str, list[list]], settings: Settings) -> list[SheetLine]:

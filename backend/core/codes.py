@@ -10,6 +10,7 @@ so this is only ever called for customers that have none.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -21,8 +22,29 @@ _SPECIAL = {
 }
 
 
+# What an account code may be, as the FEC's validator reads it (A47 A-1 VII): a general
+# account (revenue) starts with three digits of the plan comptable, then letters or digits; a
+# customer's code (an auxiliary account, its prefix a setting) is letters and digits. Anything
+# else (a formula, a word with spaces, punctuation) would be written into the books as is.
+_GENERAL_ACCOUNT = re.compile(r"[0-9]{3}[A-Za-z0-9]*")
+_AUXILIARY_ACCOUNT = re.compile(r"[A-Za-z0-9]+")
+
+
+def is_general_account(code: str) -> bool:
+    return bool(_GENERAL_ACCOUNT.fullmatch(code))
+
+
+def is_auxiliary_account(code: str) -> bool:
+    return bool(_AUXILIARY_ACCOUNT.fullmatch(code))
+
+
 class CodeError(ValueError):
-    """No code can be made (a name without a single letter or digit, or no counter left)."""
+    """No code can be made (a name without a single letter or digit, or no counter left).
+    `french` says it to the accountant (the sync's report, the Anomalies tab)."""
+
+    def __init__(self, message: str, french: str) -> None:
+        super().__init__(message)
+        self.french = french
 
 
 def ascii_fold(text: str) -> str:
@@ -59,10 +81,14 @@ def customer_code(name: str, taken: Iterable[str], prefix: str = "411", length: 
     """
     width = length - len(prefix)
     if width < 1:
-        raise CodeError(f"code length {length} leaves no room after prefix {prefix!r}")
+        raise CodeError(f"code length {length} leaves no room after prefix {prefix!r}",
+                        f"la longueur des codes ({length}) ne laisse aucune place après le "
+                        f"préfixe « {prefix} »")
     stem = code_stem(name)[:width]
     if not stem:
-        raise CodeError(f"name {name!r} has no letter or digit to make an account code from")
+        raise CodeError(f"name {name!r} has no letter or digit to make an account code from",
+                        f"le nom « {(name or '').strip()[:60]} » n'a ni lettre ni chiffre pour en "
+                        "faire un code comptable")
     used = {c.upper() for c in taken}
     candidate = prefix + stem
     if candidate.upper() not in used:
@@ -75,7 +101,8 @@ def customer_code(name: str, taken: Iterable[str], prefix: str = "411", length: 
         if candidate.upper() not in used:
             return candidate
         counter += 1
-    raise CodeError(f"no free account code left for {name!r} with prefix {prefix!r}")
+    raise CodeError(f"no free account code left for {name!r} with prefix {prefix!r}",
+                    f"plus aucun code libre pour « {name[:60]} » avec le préfixe « {prefix} »")
 
 
 def assign_codes(names: dict[str, str], existing: Iterable[str], prefix: str = "411",
@@ -92,7 +119,7 @@ def assign_codes(names: dict[str, str], existing: Iterable[str], prefix: str = "
         try:
             code = customer_code(name, taken, prefix, length)
         except CodeError as exc:
-            errors[key] = str(exc)
+            errors[key] = exc.french
             continue
         codes[key] = code
         taken.add(code.upper())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.core.catalog import Catalog, ref_id
-from backend.core.codes import assign_codes
+from backend.core.codes import assign_codes, is_auxiliary_account
 from backend.core.model import Problem
 from backend.core.settings import Settings
 
@@ -18,10 +18,15 @@ def customer_of(document: dict, catalog: Catalog) -> tuple[str | None, str, list
     if not customer_id:
         return None, name, [Problem.of("unknown_customer", customer="?")]
     code = catalog.customer_code(customer_id)
+    if code and not is_auxiliary_account(code):
+        return None, name, [Problem.of("invalid_customer_code", customer=customer_id, name=name,
+                                       account=code[:40])]
     if code:
         return code, name, []
     if customer is None:
         return None, name, [Problem.of("unknown_customer", customer=customer_id)]
+    if customer.get("deleted"):   # Stripe keeps only its id: no name, no metadata
+        return None, name, [Problem.of("deleted_customer", customer=customer_id, name=name)]
     return None, name, [Problem.of("missing_customer_code", customer=customer_id, name=name,
                                    detail=catalog.code_errors.get(
                                        customer_id, "aucun code dans ses métadonnées"))]
@@ -30,7 +35,8 @@ def customer_of(document: dict, catalog: Catalog) -> tuple[str | None, str, list
 def generate_missing_codes(catalog: Catalog, settings: Settings) -> dict[str, str]:
     """Codes by the nomenclature for known customers that have none, oldest customer first,
     unique among every code already known. Recorded in the catalog; returns the new codes."""
-    waiting = sorted((c for cid, c in catalog.customers.items() if not catalog.customer_code(cid)),
+    waiting = sorted((c for cid, c in catalog.customers.items()
+                      if not catalog.customer_code(cid) and not c.get("deleted")),
                      key=lambda c: (c.get("created") if isinstance(c.get("created"), int) else 0,
                                     c["id"]))
     names = {c["id"]: c["name"] if isinstance(c.get("name"), str) else "" for c in waiting}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from backend.core.catalog import Catalog
 from backend.core.customers import customer_of
-from backend.core.dates import local_date
+from backend.core.dates import journal_day, local_date
 from backend.core.entries import assemble
 from backend.core.model import Anomaly, Entry, Outcome, Problem, Skipped, reversal
 from backend.core.revenue import TargetOf, revenue_by_target
@@ -54,7 +54,7 @@ def _amount_faults(document: dict) -> list[str]:
     return faults
 
 
-def journal_sale(document: dict, *, kind: str, word: str, sign: int, timestamp: int | None,
+def journal_sale(document: dict, *, kind: str, word: str, sign: int, timestamp,
                  target_of: TargetOf, problems: list[Problem], catalog: Catalog,
                  settings: Settings) -> Outcome:
     """The entry of an invoice (`sign` 1) or a credit note (`sign` -1), or why there is none.
@@ -65,8 +65,13 @@ def journal_sale(document: dict, *, kind: str, word: str, sign: int, timestamp: 
     document_id = document.get("id") or "?"
     number = document.get("number") or ""
     problems = document_problems(document, settings) + problems
+    on = None
     if timestamp is None:
         problems.append(Problem.of("malformed", detail="aucune date"))
+    else:
+        on, reason = journal_day(timestamp, settings.timezone)
+        if reason:
+            problems.append(Problem.of("malformed", detail=reason))
     code, name, found = customer_of(document, catalog)
     if any(p.code == "malformed" for p in problems):
         return Anomaly(document_id, number, name, tuple(problems))
@@ -80,7 +85,7 @@ def journal_sale(document: dict, *, kind: str, word: str, sign: int, timestamp: 
     if problems:
         return Anomaly(document_id, number, name, tuple(problems))
     return assemble(document_id=document_id, number=number, kind=kind,
-                    on=local_date(timestamp, settings.timezone),
+                    on=on,
                     label=f"{word} {number} {name}".strip(), customer_code=code,
                     customer_name=name, total=document["total"], revenue=revenue, vat=vat,
                     sign=sign, settings=settings)

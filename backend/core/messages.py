@@ -22,6 +22,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_customer": (
         "Client introuvable : {customer}",
         "customer {customer} cannot be found"),
+    "deleted_customer": (
+        "Le client {customer} ({name}) a été supprimé dans Stripe et aucun code comptable "
+        "n'est connu pour lui",
+        "customer {customer} ({name}) was deleted in Stripe and no accounting code is known for it"),
+    "invalid_customer_code": (
+        "Le client {customer} ({name}) a un code comptable invalide « {account} » : "
+        "lettres et chiffres seulement",
+        "customer {customer} ({name}) has an invalid accounting code {account!r}: letters and digits only"),
+    "invalid_product_code": (
+        "Le produit {product} ({name}) a un code comptable invalide « {account} » : un compte "
+        "commence par trois chiffres, suivis de lettres ou de chiffres",
+        "product {product} ({name}) has an invalid accounting code {account!r}: an account starts "
+        "with three digits, then letters or digits"),
     "missing_customer_code": (
         "Le client {customer} ({name}) n'a pas de code comptable : {detail}",
         "customer {customer} ({name}) has no accounting code: {detail}"),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 from backend.core.catalog import Catalog
+from backend.core.codes import is_general_account
 from backend.core.model import NO_SECTIONS, Problem
 from backend.core.settings import Settings
 from backend.core.vat import percentage, tax_rate_id
@@ -72,6 +73,9 @@ def product_target(product_id: str | None, catalog: Catalog, line_id: str
     if not account:
         result = None, (Problem.of("missing_product_code", product=product["id"],
                                    name=product.get("name") or ""),)
+    elif not is_general_account(account):
+        result = None, (Problem.of("invalid_product_code", product=product["id"],
+                                   name=product.get("name") or "", account=account[:40]),)
     else:
         result = (account, tuple((meta.get(f"analytic_axis_{i}") or "").strip()
                                  for i in (1, 2, 3))), ()

@@ -19,9 +19,12 @@ class ActionRefused(Exception):
 
 def explain(exc: BaseException, label: str) -> tuple[str, str, str]:
     """(state, outcome, French message) for an exception out of an action."""
+    from backend.journal_sheet import LayoutError
     from backend.services.sheet_journal import ExportRefused
     if isinstance(exc, (ActionRefused, ExportRefused)):
         return DONE, "refused", scrub(str(exc))
+    if isinstance(exc, LayoutError):   # the sheet's header or tabs, as the accountant left them
+        return DONE, "refused", f"{label} impossible : {scrub(str(exc))}"
     if isinstance(exc, AlreadyRunning):
         return FAILED, "error", ("Une autre exécution est déjà en cours pour cette société ; "
                                  "réessayez dans quelques minutes.")

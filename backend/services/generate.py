@@ -148,7 +148,14 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
     # older than the window is read on its own (a few calls: credit notes are rare).
     credited = {ref_id(d.get("invoice")) for d in documents.values()
                 if d.get("object") == "credit_note"} - set(documents) - {None}
-    catalog += [stripe.invoice(invoice_id) for invoice_id in sorted(credited)]
+    for invoice_id in sorted(credited):
+        try:
+            catalog.append(stripe.invoice(invoice_id))
+        except ServiceError as exc:
+            # An invoice Stripe does not have: its credit note becomes an anomaly (its lines
+            # name an unknown invoice line) and the rest of the month is journaled.
+            if exc.status != 404:
+                raise
     events_since = store.get_cursor(company, CURSOR_EVENTS)
     if events_since is not None:
         for event in stripe.events(VOID_EVENTS, int(events_since)):

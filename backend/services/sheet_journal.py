@@ -12,13 +12,18 @@ from backend.core.model import JournalRow
 from backend.core.money import comma
 from backend.core.settings import Settings
 from backend.formats import fec, inexweb
-from backend.journal_sheet import SheetLine, is_entries_tab, parse_tabs
+from backend.journal_sheet import (NO_ENTRIES_TAB, LayoutError, SheetLine, is_entries_tab,
+                                   parse_tabs)
 from backend.ports import Spreadsheet
 from backend.services.convert import fec_checked, month_end
 
 
-def _entries(sheet: Spreadsheet) -> dict[str, list[list]]:
+def _entries(sheet: Spreadsheet, required: bool = True) -> dict[str, list[list]]:
+    """The entries tabs. `required`: a sheet without one (renamed, deleted) is refused rather
+    than found "balanced, 0 pièce"."""
     titles = [t for t in sheet.tab_titles() if is_entries_tab(t)]
+    if not titles and required:
+        raise LayoutError(NO_ENTRIES_TAB)
     return sheet.read(titles) if titles else {}
 
 
@@ -110,12 +115,16 @@ class ValidateReport:
         if self.ok:
             return f"Journal équilibré : {self.pieces} pièce(s), {self.lines} ligne(s) vérifiées"
         pieces = {p.piece for p in self.problems}
+        listed = " ; ".join(f"{p.tab} ligne {p.row} ({p.piece}) : {p.message}"
+                            for p in self.problems[:5])
         return (f"{len(self.problems)} problème(s) sur {len(pieces)} pièce(s) "
-                f"({self.pieces} pièces, {self.lines} lignes vérifiées) ; lignes surlignées")
+                f"({self.pieces} pièces, {self.lines} lignes vérifiées) ; lignes surlignées : "
+                f"{listed}{' …' if len(self.problems) > 5 else ''}")
 
 
 def check_lines(lines: list[SheetLine]) -> list[LineProblem]:
-    problems = [LineProblem(l.tab, l.index + 1, l.key or "?", m) for l in lines for m in l.problems]
+    problems = [LineProblem(l.tab, l.index + 1, l.key or l.written_key or "?", m)
+                for l in lines for m in l.problems]
     pieces: dict[str, list[SheetLine]] = defaultdict(list)
     for line in lines:
         if line.row is not None and line.key:
@@ -193,14 +202,17 @@ def export_month(sheet: Spreadsheet, settings: Settings, month: str,
     """The Inexweb month file and the FEC of `month` (AAAA-MM), from the sheet as it is."""
     if not settings.siren:
         raise ValueError("le SIREN n'est pas renseigné dans les paramètres : il nomme le FEC")
-    lines = [l for l in parse_tabs(_entries(sheet), settings)
+    tabs = _entries(sheet, required=False)
+    lines = [l for l in parse_tabs(tabs, settings)
              if l.row is None or f"{l.row.date:%Y-%m}" == month]
     problems = check_lines(lines)
     if problems:
         raise ExportRefused(problems)
     rows = [l.row for l in lines]
     if not rows:
-        raise ExportRefused([LineProblem("Écritures", 0, "-", f"aucune écriture datée de {month}")])
+        missing = "" if tabs else f" : {NO_ENTRIES_TAB}"
+        raise ExportRefused([LineProblem("Écritures", 0, "-", f"aucune écriture datée de {month}"
+                                                              f"{missing}")])
     replaced: set[str] = set()
     closing = month_end(rows[0].date)
     export = MonthExport(month, rows, inexweb.month_file(rows, settings, replaced),

@@ -123,6 +123,8 @@ def sync_products(hubspot, stripe, store: LedgerStore, company: str, report: Syn
             report.updated.append(f"{label} ({', '.join(sorted({**result.to_stripe, **result.to_hubspot}))})")
         if not report.dry_run:
             _apply_product(stripe, product, result.to_stripe, company, hid)
+            if "price" not in result.to_stripe:
+                _finish_price_change(stripe, product, prices, label, report)
             if result.to_hubspot:
                 back_to_hubspot.setdefault(hid, {}).update(records.hubspot_product_props(result.to_hubspot))
             new_links.append(SyncLink(hid, stripe_id, result.state))
@@ -138,14 +140,31 @@ def _apply_product(stripe, product: dict, to_stripe: dict, company: str, hid: st
         # Stripe prices cannot change: a new price becomes the default, the old one is archived.
         old = product.get("default_price")
         old_id = old.get("id") if isinstance(old, dict) else old
+        # The key names the price replaced too: a price set back to an amount it had within
+        # Stripe's 24 hours of idempotency is a new change, not a replay of the first one.
         new_price = stripe.create_price(product["id"], to_stripe["price"],
-                                        _key(company, "price", hid, str(to_stripe["price"])))
+                                        _key(company, "price", hid, str(to_stripe["price"]),
+                                             old_id or "none"),
+                                        replaces=old_id)
         params["default_price"] = new_price["id"]
         stripe.update_product(product["id"], params)
         if old_id:
             stripe.archive_price(old_id)
     elif params:
         stripe.update_product(product["id"], params)
+
+
+def _finish_price_change(stripe, product: dict, prices: dict[str, dict], label: str,
+                         report: SyncReport) -> None:
+    """A price change cut short between the new default price and the old one's archiving (a
+    crash) would leave the old price active for good: the new price names the one it
+    replaces, archived here if still active (`prices` holds the active ones)."""
+    default = product.get("default_price")
+    default_id = default.get("id") if isinstance(default, dict) else default
+    replaced = ((prices.get(default_id or "") or {}).get("metadata") or {}).get("replaces_price")
+    if replaced and replaced in prices:
+        stripe.archive_price(replaced)
+        report.archived.append(f"ancien prix de {label} ({replaced})")
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -188,6 +207,9 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
             hid, props = obj["id"], obj.get("properties") or {}
             fields = records.hubspot_customer(object_type, obj)
             label = f"{'entreprise' if object_type == COMPANY else 'contact'} {fields['name'] or hid}"
+            if fields.get("email") and not records.valid_email(fields["email"]):
+                report.problems.append(f"{label} : e-mail invalide « {fields['email'][:80]} »")
+                continue
             stripe_id = (records.text(props.get("stripe_customer_id"))
                          or (links[object_type][hid].stripe_id if hid in links[object_type] else "")
                          or meta_links.get((object_type, hid), ""))
@@ -211,7 +233,7 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                         code = customer_code(records.code_name(object_type, props), taken,
                                              settings.customer_code_prefix, settings.customer_code_length)
                     except CodeError as exc:
-                        report.problems.append(f"{label} : {exc}")
+                        report.problems.append(f"{label} : {exc.french}")
                         continue
                 taken.add(code.upper())
                 report.created.append(f"{label} ({code})")
@@ -232,7 +254,7 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                                                        settings.customer_code_length)
                         taken.add(fields["code"].upper())
                     except CodeError as exc:
-                        report.problems.append(f"{label} : {exc}")
+                        report.problems.append(f"{label} : {exc.french}")
             if base is None and current["code"] and fields["code"] != current["code"]:
                 fields["code"] = current["code"]   # an existing Stripe code is reused, never regenerated
             result = merge(object_type, hid, stripe_id, fields, current, base)

@@ -38,7 +38,7 @@ def hubspot_delivery(method: str, uri: str, body: bytes, headers: dict[str, str]
     try:
         events = json.loads(body)
         assert isinstance(events, list)
-    except (ValueError, AssertionError):
+    except (ValueError, AssertionError, RecursionError):   # RecursionError: absurd nesting
         return Delivery(400, message="a HubSpot delivery is a JSON array of events")
     delivery = Delivery(200)
     products = customers = False
@@ -62,11 +62,18 @@ def stripe_delivery(payload: bytes, signature: str, secret: str, store: LedgerSt
         event = stripe.Webhook.construct_event(payload, signature, secret)
     except stripe.SignatureVerificationError:
         return Delivery(401, message="missing, bad or stale signature")
-    except ValueError:   # signed, but not an event
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        # Signed, but not an event: not JSON, JSON that is not an object, absurd nesting.
         return Delivery(400, message="the payload is not a Stripe event")
-    if not store.record_delivery("stripe", event["id"]):
+    try:
+        event_id, event_type = event["id"], event["type"]
+    except KeyError:
+        event_id = event_type = None
+    if not event_id or not isinstance(event_id, str) or not isinstance(event_type, str):
+        return Delivery(400, message="the payload is not a Stripe event (no id or type)")
+    if not store.record_delivery("stripe", event_id):
         return Delivery(200, replays=1, message="already applied")
-    area = STRIPE_EVENTS.get(event["type"])
+    area = STRIPE_EVENTS.get(event_type)
     delivery = Delivery(200, applied=1)
     _run(run_sync, area == "products", area == "customers", delivery)
     return delivery

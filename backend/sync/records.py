@@ -6,6 +6,8 @@ Customers: name, email, address, accounting code. Empty and missing are the same
 
 from __future__ import annotations
 
+import re
+
 from backend.core.money import parse_cents
 
 PRODUCT_FIELDS = ("name", "description", "price", "code", "axis_1", "axis_2", "axis_3")
@@ -43,13 +45,28 @@ def country_code(value) -> str:
 
 
 def hubspot_product(obj: dict) -> tuple[dict, str | None]:
-    """(fields, problem): a price HubSpot holds in euros as text, turned into cents."""
+    """(fields, problem): a price HubSpot holds in euros as text, turned into cents. What
+    Stripe would refuse (no name, a negative price) is a problem, not a failed sync."""
     props = obj.get("properties") or {}
     cents = parse_cents(text(props.get("price")))
-    problem = None if cents is not None else f"prix illisible : « {text(props.get('price'))} »"
+    problem = None
+    if cents is None:
+        problem = f"prix illisible : « {text(props.get('price'))} »"
+    elif cents < 0:
+        problem = f"prix négatif : « {text(props.get('price'))} »"
+    elif not text(props.get("name")):
+        problem = "sans nom (Stripe en exige un)"
     return {"name": text(props.get("name")), "description": text(props.get("description")),
             "price": cents, "code": text(props.get("code_comptable")),
             **{f"axis_{i}": text(props.get(f"axe_analytique_{i}")) for i in (1, 2, 3)}}, problem
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def valid_email(value: str) -> bool:
+    """An address Stripe would take (it refuses one without a domain: the sync would stop)."""
+    return bool(_EMAIL.fullmatch(value))
 
 
 def stripe_product(product: dict, prices: dict[str, dict]) -> dict:

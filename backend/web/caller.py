@@ -9,15 +9,19 @@ in the JSON body or the query string). The caller is then in `g.caller`.
 of one of SERVICE_ACCOUNTS.
 
 A refusal answers 401 (no valid token) or 403 (a valid token, not for this) with a French
-message and no detail; the detail goes to the log.
+message and no detail; the detail goes to the log. With a valid token, a body that is not a
+JSON object is answered 400 (415 when it is not JSON at all, on the sidebar's routes) saying
+so; one over MAX_CONTENT_LENGTH 413, unread.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from backend.auth.access import AccessDenied, authorize_service, authorize_user
 from backend.auth.tokens import TokenRejected, bearer_token
@@ -33,11 +37,49 @@ def backend():
     return current_app.extensions["journal"]
 
 
-def request_fields() -> dict:
-    body = request.get_json(silent=True) if request.is_json else None
+class BadBody(Exception):
+    """A request body that is not a JSON object: answered 400 or 415, saying why."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+BODY_TYPE = "Le corps de la requête doit être du JSON (Content-Type: application/json)."
+BODY_UNREADABLE = "Requête invalide : le corps n'est pas du JSON lisible."
+BODY_NOT_OBJECT = "Requête invalide : le corps doit être un objet JSON."
+
+
+def json_body(strict: bool = False) -> dict:
+    """The request's JSON object ({} when there is no body). Bigger than MAX_CONTENT_LENGTH:
+    413 before it is read. `strict`: a body of another content type is refused (415) rather
+    than ignored, so that a malformed call is told so instead of being taken for a call
+    that names no spreadsheet."""
+    data = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is None and limit and len(data) >= limit:
+        # A body with no length (chunked) is cut at the limit by Werkzeug, not refused: what
+        # reached the limit is taken as too big rather than parsed truncated.
+        raise RequestEntityTooLarge()
+    if not data.strip():
+        return {}
+    if not request.is_json:
+        if strict:
+            raise BadBody(415, "bad_content_type", BODY_TYPE)
+        return {}
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):   # bad syntax or bytes; nesting Python cannot parse
+        raise BadBody(400, "bad_body", BODY_UNREADABLE) from None
+    if not isinstance(body, dict):
+        raise BadBody(400, "bad_body", BODY_NOT_OBJECT)
+    return body
+
+
+def request_fields(strict: bool = False) -> dict:
+    """The query string's fields, then the JSON body's (the body wins)."""
     fields = dict(request.args.items())
-    if isinstance(body, dict):
-        fields.update({k: v for k, v in body.items() if isinstance(k, str)})
+    fields.update({k: v for k, v in json_body(strict).items() if isinstance(k, str)})
     return fields
 
 
@@ -57,15 +99,19 @@ def user_required(view):
     @wraps(view)
     def checked(*args, **kwargs):
         b = backend()
-        fields = request_fields()
         try:
             identity = b.verifier.verify(_token(), b.user_audiences())
+            # The token first: a caller without one learns nothing, not even about its body.
+            fields = request_fields(strict=True)
             g.caller = authorize_user(identity, b.companies, str(fields.get("spreadsheet_id") or ""),
                                       str(fields.get("company") or "") or None,
                                       b.config["ID_TOKEN_AUDIENCES"])
         except TokenRejected as exc:
             log.warning("refused %s %s: %s", request.method, request.path, exc)
             return error(401, "unauthenticated", UNAUTHENTICATED)
+        except BadBody as exc:
+            log.warning("refused %s %s: %s", request.method, request.path, exc)
+            return error(exc.status, exc.code, exc.message)
         except AccessDenied as exc:
             log.warning("refused %s %s: %s", request.method, request.path, exc)
             return error(403, "forbidden", FORBIDDEN)
@@ -81,6 +127,12 @@ def service_required(view):
         try:
             identity = b.verifier.verify(_token(), [audience] if audience else [])
             g.service = authorize_service(identity, b.config["SERVICE_ACCOUNTS"])
+            # A body of another type is ignored as before (Cloud Scheduler may send
+            # application/octet-stream); a JSON body must be an object.
+            request_fields()
+        except BadBody as exc:
+            log.warning("refused %s %s: %s", request.method, request.path, exc)
+            return error(exc.status, exc.code, exc.message)
         except TokenRejected as exc:
             log.warning("refused %s %s: %s", request.method, request.path, exc)
             return error(401, "unauthenticated", "Jeton de service invalide.")
