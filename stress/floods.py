@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from backend.adapters.stripe_catalog import StripeCatalogAdapter
 from backend.jobs.runner import PendingStarts
 from backend.services.convert import journal_objects
+from backend.services.webhooks import hubspot_event_key
 from backend.store.schema import webhook_deliveries
 from stress.report import Result
 from stress.serve import Gunicorn, Served, served_config
@@ -161,7 +162,8 @@ class Delivery:
 
     @property
     def ids(self) -> list[str]:
-        return [str(e["eventId"] if self.source == "hubspot" else e["id"]) for e in self.events]
+        return [hubspot_event_key(e) if self.source == "hubspot" else str(e["id"])
+                for e in self.events]
 
     def request(self, world: World, base_url: str, attempt: int) -> tuple[str, bytes, dict]:
         """(path, body, headers) of the attempt-th sending: a retried HubSpot delivery counts

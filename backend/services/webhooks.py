@@ -29,6 +29,15 @@ class Delivery:
     message: str = ""
 
 
+def hubspot_event_key(event: dict) -> str:
+    """What makes a HubSpot event the same event when delivered again. HubSpot documents
+    `eventId` as not guaranteed unique, and portals share one numbering: taken alone, a new
+    change could be taken for a replay and wait for the daily sync. A retry repeats every one
+    of these fields (only attemptNumber changes)."""
+    return ":".join(str(event.get(name, "")) for name in
+                    ("portalId", "subscriptionId", "objectId", "occurredAt", "eventId"))
+
+
 def hubspot_delivery(method: str, uri: str, body: bytes, headers: dict[str, str], secret: str,
                      store: LedgerStore, run_sync, now_ms: int) -> Delivery:
     """`run_sync(products: bool, customers: bool)` runs the sync; a run already in progress
@@ -45,7 +54,7 @@ def hubspot_delivery(method: str, uri: str, body: bytes, headers: dict[str, str]
     for event in events:
         if not isinstance(event, dict) or "eventId" not in event:
             continue
-        if not store.record_delivery("hubspot", str(event["eventId"])):
+        if not store.record_delivery("hubspot", hubspot_event_key(event)):
             delivery.replays += 1
             continue
         delivery.applied += 1

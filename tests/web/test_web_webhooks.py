@@ -42,3 +42,22 @@ def test_stripe_delivery_checked_and_applied_once(web):
     # A company without a webhook secret has no webhook URL.
     assert web.client.post("/webhooks/stripe/atelier", data=payload,
                            headers={"Stripe-Signature": signature}).status_code == 404
+
+
+def test_hubspot_events_are_told_apart_by_more_than_their_id(web):
+    """HubSpot's eventId is not guaranteed unique: a new change sharing one with an older
+    event is applied; the same event sent again (a retry counts its attempts) is a replay."""
+    url = "http://localhost/webhooks/hubspot/demo"
+    hub = web.sandbox.hubspot
+
+    def send(event):
+        body, headers = hub.signed_delivery([event], url)
+        return web.client.post("/webhooks/hubspot/demo", data=body, headers=headers,
+                               content_type="application/json").get_json()
+
+    first = hub.event("company.propertyChange", "101", "city", "Lyon")
+    other = dict(hub.event("company.propertyChange", "102", "city", "Nantes"),
+                 eventId=first["eventId"])
+    assert send(first)["applied"] == 1
+    assert send(other)["applied"] == 1
+    assert send(dict(first, attemptNumber=1))["replays"] == 1
