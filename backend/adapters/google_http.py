@@ -10,6 +10,7 @@ the sheet by the caller before it writes again.
 from __future__ import annotations
 
 import httplib2
+import requests
 from google.auth.transport.requests import AuthorizedSession
 
 
@@ -22,8 +23,16 @@ class SessionHttp:
 
     def request(self, uri, method="GET", body=None, headers=None, redirections=5,
                 connection_type=None):
-        answer = self.session.request(method, uri, data=body, headers=headers,
-                                      timeout=self.timeout, allow_redirects=redirections > 0)
+        try:
+            answer = self.session.request(method, uri, data=body, headers=headers,
+                                          timeout=self.timeout, allow_redirects=redirections > 0)
+        # The client retries a read on the builtin TimeoutError/ConnectionError (what httplib2
+        # raises); requests' own are plain OSErrors to it, and a read that timed out or lost
+        # its connection would fail the run at once instead of being retried.
+        except requests.exceptions.Timeout as exc:
+            raise TimeoutError(str(exc) or "timed out") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise ConnectionError(str(exc) or "connection failed") from exc
         info = {key.lower(): value for key, value in answer.headers.items()}
         info["status"] = str(answer.status_code)
         info["reason"] = answer.reason or ""

@@ -4,6 +4,8 @@ the log, scrubbed)."""
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from backend.core.settings import SettingsError
 from backend.errors import AlreadyRunning, ServiceError
 from backend.formats.fec import FecError
@@ -44,5 +46,12 @@ def explain(exc: BaseException, label: str) -> tuple[str, str, str]:
         status = f" (code {exc.status})" if exc.status else ""
         return FAILED, "error", (f"{service} n'a pas répondu correctement{status} ; relancez "
                                  "plus tard : l'action reprendra là où elle s'est arrêtée.")
+    if isinstance(exc, (OperationalError, InterfaceError)) or (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        # The ledger store did not answer (a restart, a lost connection, a lock held too long):
+        # every write of a run is one transaction, so a rerun picks up where this one stopped.
+        return FAILED, "error", (f"{label} : la base de suivi n'a pas répondu ; relancez dans "
+                                 "quelques minutes : l'action reprendra là où elle s'est "
+                                 "arrêtée, sans rien écrire deux fois.")
     return FAILED, "error", (f"{label} : erreur inattendue ; elle est enregistrée dans le journal "
                              "du serveur.")
