@@ -1,4 +1,4 @@
-"""Issue 7, part 4: intruders on every route, and no secret anywhere (stress/intruders.py).
+"""Issue 7, part 4: intruders on every route, and no secret anywhere (stress/intruders/).
 
 The campaign at CI size, then its detectors: a matrix run on an app with a door left open, a
 route nobody thought of and a store that forgets deliveries must count each defect; a secret
