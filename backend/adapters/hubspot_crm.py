@@ -38,9 +38,11 @@ def _as_dict(obj) -> dict:
 
 
 class HubSpotAdapter:
-    def __init__(self, access_token: str, host: str | None = None) -> None:
+    def __init__(self, access_token: str, host: str | None = None, timeout: float = 30.0) -> None:
         kwargs = {"host": host} if host else {}
         self.client = HubSpot(access_token=access_token, **kwargs)
+        # The client has no timeout of its own: a stalled call would hang the sync for good.
+        self.timeout = timeout
         self._calls = 0
 
     def calls(self) -> int:
@@ -49,7 +51,7 @@ class HubSpotAdapter:
     def _call(self, fn, *args, **kwargs):
         self._calls += 1
         try:
-            return fn(*args, **kwargs)
+            return fn(*args, _request_timeout=self.timeout, **kwargs)
         except Exception as exc:   # every API's ApiException has its own class; all carry status
             status = getattr(exc, "status", None)
             if status is None and not hasattr(exc, "body"):

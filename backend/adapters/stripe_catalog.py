@@ -10,14 +10,17 @@ import threading
 
 import stripe
 
-from backend.adapters.stripe_source import service_error
+from backend.adapters.stripe_source import _has_requests, service_error
 
 PAGE = 100
 
 
 class StripeCatalogAdapter:
-    def __init__(self, api_key: str, base_url: str | None = None, max_retries: int = 3) -> None:
+    def __init__(self, api_key: str, base_url: str | None = None, max_retries: int = 3,
+                 timeout: float = 30.0) -> None:
         kwargs = {"base_addresses": {"api": base_url}} if base_url else {}
+        if _has_requests():   # as the source adapter: a stalled call gives up, then is retried
+            kwargs["http_client"] = stripe.RequestsClient(timeout=timeout)
         self.client = stripe.StripeClient(api_key, max_network_retries=max_retries, **kwargs)
         self._calls = 0
         self._lock = threading.Lock()   # the sync creates customers from a few threads
@@ -67,10 +70,16 @@ class StripeCatalogAdapter:
     def update_product(self, product_id: str, params: dict) -> dict:
         return self._call(self.client.v1.products.update, product_id, params=params).to_dict(for_json=True)
 
-    def create_price(self, product_id: str, cents: int, key: str) -> dict:
-        return self._call(self.client.v1.prices.create, params={
-            "product": product_id, "currency": "eur", "unit_amount": cents,
-            "tax_behavior": "exclusive"}, options={"idempotency_key": key}).to_dict(for_json=True)
+    def create_price(self, product_id: str, cents: int, key: str,
+                     replaces: str | None = None) -> dict:
+        """`replaces`: the price this one takes over from, kept in its metadata so that a
+        change cut short can be finished by the next sync."""
+        params = {"product": product_id, "currency": "eur", "unit_amount": cents,
+                  "tax_behavior": "exclusive"}
+        if replaces:
+            params["metadata"] = {"replaces_price": replaces}
+        return self._call(self.client.v1.prices.create, params=params,
+                          options={"idempotency_key": key}).to_dict(for_json=True)
 
     def archive_price(self, price_id: str) -> None:
         self._call(self.client.v1.prices.update, price_id, params={"active": False})

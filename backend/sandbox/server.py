@@ -118,6 +118,11 @@ def _handler_class(service: Service):
             split = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                # The client went away mid-request (a killed process): a real server never
+                # acts on a truncated body, it drops the connection.
+                self.close_connection = True
+                return
             request = Request(self.command, split.path, parse_qsl(split.query, keep_blank_values=True),
                               {k.lower(): v for k, v in self.headers.items()}, body)
             fault = service.plan.on_call(service.name, self.command, split.path)
