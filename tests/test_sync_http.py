@@ -98,8 +98,13 @@ def test_price_change_makes_a_new_price_and_archives_the_old(box):
     run(box)
     product = box.stripe.get(product_id)
     assert product["default_price"] != old_price
-    assert box.stripe.get(product["default_price"])["unit_amount"] == 16500
+    new = box.stripe.get(product["default_price"])
+    assert new["unit_amount"] == 16500
     assert box.stripe.get(old_price)["active"] is False
+    # A monthly subscription price stays monthly.
+    assert box.stripe.get(old_price)["recurring"]["interval"] == "month"
+    assert new["type"] == "recurring"
+    assert (new["recurring"]["interval"], new["recurring"]["interval_count"]) == ("month", 1)
 
 
 def test_changes_flow_both_ways_and_conflicts_wait_for_a_person(box):

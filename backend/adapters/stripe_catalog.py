@@ -71,11 +71,14 @@ class StripeCatalogAdapter:
         return self._call(self.client.v1.products.update, product_id, params=params).to_dict(for_json=True)
 
     def create_price(self, product_id: str, cents: int, key: str,
-                     replaces: str | None = None) -> dict:
+                     replaces: str | None = None, recurring: dict | None = None) -> dict:
         """`replaces`: the price this one takes over from, kept in its metadata so that a
-        change cut short can be finished by the next sync."""
+        change cut short can be finished by the next sync; `recurring`: its billing period
+        ({"interval": "month", "interval_count": 1}), None for a one-time price."""
         params = {"product": product_id, "currency": "eur", "unit_amount": cents,
                   "tax_behavior": "exclusive"}
+        if recurring:
+            params["recurring"] = recurring
         if replaces:
             params["metadata"] = {"replaces_price": replaces}
         return self._call(self.client.v1.prices.create, params=params,

@@ -122,7 +122,7 @@ def sync_products(hubspot, stripe, store: LedgerStore, company: str, report: Syn
         if result.changes:
             report.updated.append(f"{label} ({', '.join(sorted({**result.to_stripe, **result.to_hubspot}))})")
         if not report.dry_run:
-            _apply_product(stripe, product, result.to_stripe, company, hid)
+            _apply_product(stripe, product, result.to_stripe, company, hid, prices)
             if "price" not in result.to_stripe:
                 _finish_price_change(stripe, product, prices, label, report)
             if result.to_hubspot:
@@ -134,7 +134,8 @@ def sync_products(hubspot, stripe, store: LedgerStore, company: str, report: Syn
         store.save_sync_links(company, PRODUCT, new_links, now=now)
 
 
-def _apply_product(stripe, product: dict, to_stripe: dict, company: str, hid: str) -> None:
+def _apply_product(stripe, product: dict, to_stripe: dict, company: str, hid: str,
+                   prices: dict[str, dict]) -> None:
     params = records.stripe_product_params(to_stripe)
     if "price" in to_stripe:
         # Stripe prices cannot change: a new price becomes the default, the old one is archived.
@@ -145,13 +146,23 @@ def _apply_product(stripe, product: dict, to_stripe: dict, company: str, hid: st
         new_price = stripe.create_price(product["id"], to_stripe["price"],
                                         _key(company, "price", hid, str(to_stripe["price"]),
                                              old_id or "none"),
-                                        replaces=old_id)
+                                        replaces=old_id,
+                                        recurring=_billing_period((prices.get(old_id or "") or {})))
         params["default_price"] = new_price["id"]
         stripe.update_product(product["id"], params)
         if old_id:
             stripe.archive_price(old_id)
     elif params:
         stripe.update_product(product["id"], params)
+
+
+def _billing_period(price: dict) -> dict | None:
+    """A monthly price stays monthly when its amount changes: the new price bills as the old."""
+    recurring = price.get("recurring") or {}
+    if not recurring.get("interval"):
+        return None
+    return {"interval": recurring["interval"],
+            "interval_count": int(recurring.get("interval_count") or 1)}
 
 
 def _finish_price_change(stripe, product: dict, prices: dict[str, dict], label: str,
