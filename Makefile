@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 # Issue 7: the reliability and security campaign at full size (faults, floods, bad input,
-# intruders; about half an hour here). `make test` runs every part at CI size.
+# intruders; about 23 minutes here). `make test` runs every part at CI size.
 #   make stress STRESS_ARGS="--parts faults --seed 7"
 STRESS_ARGS ?=
 stress: $(STAMP)

@@ -47,19 +47,10 @@ from backend.sandbox.faults import CRASH, CRASH_AFTER, DROP, ERROR, LOST, TIMEOU
 from backend.sandbox.local import SHEETS_TOKEN, STRIPE_KEY, LocalSandbox
 from backend.spreadsheet import ANOMALIES
 from backend.store.ledger import LedgerStore
-from stress.fault_runs import (
-    COMPANY,
-    DB_CRASH,
-    DB_ERROR,
-    LATER,
-    NOW,
-    SETTINGS,
-    StoreFault,
-    count_statements,
-    faulted_generation,
-)
+from stress.fault_runs import COMPANY, LATER, NOW, SETTINGS, count_statements, faulted_generation
 from stress.processes import PRELOAD, Child, context
 from stress.report import Result
+from stress.store_faults import DB_CRASH, DB_ERROR, StoreFault
 
 FULL_SCHEDULES = 1000
 CI_SCHEDULES = 60           # under a minute on two cores

@@ -36,7 +36,6 @@ import copy
 import os
 import random
 import shutil
-import sqlite3
 import tempfile
 import time
 import traceback
@@ -45,33 +44,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
-
 from backend.core.settings import Settings
 from backend.demo import DEMO_COMPANY
-from backend.errors import AlreadyRunning, ServiceError
 from backend.sandbox import faults as F
 from backend.sandbox.local import HUBSPOT_TOKEN, STRIPE_KEY, LocalSandbox
 from backend.store.ledger import LedgerStore
-from stress.processes import Child, crash_now
+from stress.processes import Child
 from stress.report import Result
+from stress.store_faults import (DB_CRASH, STORE_KINDS, StatementCounter, StoreFault,
+                                 fired_faults, is_clear)
 
 COMPANY = "mdc"
 SETTINGS = Settings(axis_names=tuple(DEMO_COMPANY["axis_names"]), siren=DEMO_COMPANY["siren"])
 FIRST_AT = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)
 SECOND_AT = datetime(2026, 11, 3, 6, 0, tzinfo=timezone.utc)
 LEASE = timedelta(seconds=900)          # LedgerStore.acquire_lock's default ttl
-INJECTED = "injected fault"             # in every store error the campaign raises
 CLIENT_TIMEOUT = 1.0                    # the faulted run's adapters give up after this...
 STALL = 2.5                             # ...on a call the sandbox holds this long (TIMEOUT)
 FULL_SCHEDULES = 320
 CI_SCHEDULES = 27
 
-DB_ERROR = "db_error"     # the Nth statement fails with an OperationalError
-DB_CRASH = "db_crash"     # the process dies just before the Nth statement
 HTTP_KINDS = (F.ERROR, F.DROP, F.LOST, F.TIMEOUT, F.CRASH, F.CRASH_AFTER)
-STORE_KINDS = (DB_ERROR, DB_CRASH)
 ERROR_STATUSES = (429, 500, 503)
 TARGETS = ("stripe", "hubspot", "store")
 PHASES = ("first", "second")
@@ -142,44 +135,6 @@ def crash_points(sizes: dict[str, dict[str, int]]) -> list[Schedule]:
 
 # --- the child: one sync, in a process the campaign may kill ---------------------------------
 
-class StatementCounter:
-    """Counts the store's statements and fails the planned ones. Before failing one it appends
-    a line to `fired`, so the parent knows even when the child dies."""
-
-    def __init__(self, faults: tuple[Spec, ...] = (), fired: str | None = None) -> None:
-        self.count = 0
-        self.faults = {f.call: f for f in faults if f.target == "store"}
-        self.fired = fired
-
-    def attach(self, store: LedgerStore) -> "StatementCounter":
-        event.listen(store.engine, "before_cursor_execute", self.before)
-        return self
-
-    def before(self, conn, cursor, statement, parameters, context, executemany):
-        self.count += 1
-        fault = self.faults.get(self.count)
-        if fault is not None:
-            if self.fired:
-                fd = os.open(self.fired, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-                try:
-                    os.write(fd, f"{fault}\n".encode())
-                finally:
-                    os.close(fd)
-            if fault.kind == DB_CRASH:
-                crash_now()
-            # A DBAPI error, as sqlite3 raises for a failing disk: SQLAlchemy wraps it.
-            raise sqlite3.OperationalError(f"disk I/O error ({INJECTED} at statement {self.count})")
-        return statement, parameters
-
-
-def is_clear(exc: BaseException) -> bool:
-    """The errors a faulted sync may end with: a service that failed after the adapter's
-    retries, another run holding the lock, or the store error the campaign injected."""
-    if isinstance(exc, (ServiceError, AlreadyRunning)):
-        return True
-    return isinstance(exc, OperationalError) and INJECTED in str(exc)
-
-
 def adapters(hubspot_url: str, stripe_url: str, timeout: float = 30.0):
     from backend.adapters.hubspot_crm import HubSpotAdapter
     from backend.adapters.stripe_catalog import StripeCatalogAdapter
@@ -193,7 +148,7 @@ def child_sync(hubspot_url: str, stripe_url: str, database_url: str, store_fault
     what happened, as plain values."""
     from backend.services.sync import sync
     store = LedgerStore(database_url)
-    counter = StatementCounter(tuple(store_faults), fired).attach(store)
+    counter = StatementCounter((StoreFault(s.call, s.kind) for s in store_faults), fired).attach(store)
     hubspot, stripe = adapters(hubspot_url, stripe_url, timeout)
     try:
         report = sync(hubspot, stripe, store, SETTINGS, COMPANY, now=now)
@@ -570,8 +525,7 @@ class Harness:
         self._counts = counts
         fired = [str(s) for s in schedule.faults if s.target != "store"
                  and counts.get(s.target, 0) >= s.call]
-        if fired_file.exists():
-            fired += fired_file.read_text().split()
+        fired += [str(Spec("store", f.statement, f.kind)) for f in fired_faults(fired_file)]
         if result.state == "killed":
             state, detail = "crashed", {}
         elif result.state == "error":

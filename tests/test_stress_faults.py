@@ -18,17 +18,9 @@ from backend.services.generate import ANOMALIES_SPEC, generate
 from backend.spreadsheet import ANOMALIES
 from backend.store.ledger import JournalRecord, LedgerStore
 from stress import faults
-from stress.fault_runs import (
-    COMPANY,
-    DB_ERROR,
-    INJECTED,
-    NOW,
-    SETTINGS,
-    StatementCounter,
-    StoreFault,
-    is_clear,
-)
+from stress.fault_runs import COMPANY, NOW, SETTINGS
 from stress.processes import Outcome
+from stress.store_faults import DB_ERROR, INJECTED, StatementCounter, StoreFault, is_clear
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,9 @@ from sqlalchemy.exc import OperationalError
 from backend.errors import ServiceError
 from backend.sandbox import faults as F
 from backend.sandbox.local import STRIPE_KEY, LocalSandbox
-from stress.sync_faults import (DB_CRASH, FIRST_AT, INJECTED, Harness, Schedule, Spec, campaign,
-                                compare, draw, is_clear, outcome)
+from stress.store_faults import DB_CRASH, INJECTED, is_clear
+from stress.sync_faults import (FIRST_AT, Harness, Schedule, Spec, campaign, compare, draw,
+                                outcome)
 
 
 def test_the_campaign_at_ci_size_meets_its_targets():
