@@ -13,6 +13,7 @@ import stripe
 
 from backend.errors import AlreadyRunning
 from backend.hubspot_signature import verify_v3_signature
+from backend.json_nesting import too_deep
 from backend.store.ledger import LedgerStore
 
 HUBSPOT_PRODUCT_EVENTS = ("product.",)
@@ -44,11 +45,15 @@ def hubspot_delivery(method: str, uri: str, body: bytes, headers: dict[str, str]
     will see the change anyway (it reads HubSpot after this delivery)."""
     if not verify_v3_signature(method, uri, body, headers, secret, now_ms):
         return Delivery(401, message="bad or stale signature")
+    not_events = Delivery(400, message="a HubSpot delivery is a JSON array of events")
+    if too_deep(body):
+        return not_events
     try:
         events = json.loads(body)
-        assert isinstance(events, list)
-    except (ValueError, AssertionError, RecursionError):   # RecursionError: absurd nesting
-        return Delivery(400, message="a HubSpot delivery is a JSON array of events")
+    except (ValueError, RecursionError):
+        return not_events
+    if not isinstance(events, list):
+        return not_events
     delivery = Delivery(200)
     products = customers = False
     for event in events:

@@ -25,6 +25,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from backend.auth.access import AccessDenied, authorize_service, authorize_user
 from backend.auth.tokens import TokenRejected, bearer_token
+from backend.json_nesting import too_deep
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,10 @@ def json_body(strict: bool = False) -> dict:
             raise BadBody(415, "bad_content_type", BODY_TYPE)
         return {}
     try:
+        if too_deep(data):
+            raise ValueError("nested too deep")
         body = json.loads(data)
-    except (ValueError, RecursionError):   # bad syntax or bytes; nesting Python cannot parse
+    except (ValueError, RecursionError):   # bad syntax or bytes; absurd nesting
         raise BadBody(400, "bad_body", BODY_UNREADABLE) from None
     if not isinstance(body, dict):
         raise BadBody(400, "bad_body", BODY_NOT_OBJECT)

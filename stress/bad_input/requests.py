@@ -80,7 +80,7 @@ CASES: list[Case] = [
     R("json_number", "JSON number body", Req(GEN, raw=b"42"), NOT_OBJECT, "F1"),
     R("not_utf8", "Content-Type JSON, bytes that are not UTF-8",
       Req(GEN, raw=b'{"spreadsheet_id": "\xff\xfe"}'), UNREADABLE, "F1"),
-    R("deep_nesting", "10 KB of nested arrays (5,000 levels: Python's parser gives up)",
+    R("deep_nesting", "10 KB of nested arrays (5,000 levels; refused past 32)",
       Req(GEN, raw=deep(5000)), UNREADABLE, "F2"),
     R("valid_json_wrong_type", "a valid JSON object sent as text/plain",
       Req(GEN, raw=b'{"spreadsheet_id": "<sheet>"}', content_type="text/plain"),
