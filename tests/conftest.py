@@ -18,3 +18,23 @@ def settings() -> Settings:
 @pytest.fixture
 def catalog() -> Catalog:
     return Catalog().add_all(standard_catalog())
+
+
+# --- issue 7: the campaign's figures at CI size, printed at the end of the run -----------------
+
+_CAMPAIGN_RESULTS = []
+
+
+@pytest.fixture
+def campaign_figures():
+    """Call with a stress.report.Result: its figures are printed after the tests."""
+    return _CAMPAIGN_RESULTS.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _CAMPAIGN_RESULTS:
+        return
+    terminalreporter.section("reliability campaign at CI size (make stress: full size)")
+    for result in _CAMPAIGN_RESULTS:
+        for line in result.lines():
+            terminalreporter.write_line(line)

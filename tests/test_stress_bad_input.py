@@ -19,9 +19,10 @@ from stress.bad_input.requests import Req
 from stress.bad_input.sheet_edits import MANUAL
 
 
-def test_the_catalogue_at_ci_size():
+def test_the_catalogue_at_ci_size(campaign_figures):
     result = campaign(full=False)
     print("\n".join(result.lines()))
+    campaign_figures(result)
     assert result.ok
     assert result.figures["cases in the catalogue"] >= 50
     assert result.figures["formula cells found (any tab, any spreadsheet, after every case)"] == 0

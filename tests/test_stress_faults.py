@@ -196,8 +196,9 @@ def test_schedules_are_reproducible_and_within_a_clean_run():
     assert {f.status for f in drawn if f.target == "stripe"} - {None} == {500, 503, 429}
 
 
-def test_fault_campaign_ci_size():
+def test_fault_campaign_ci_size(campaign_figures):
     result = faults.campaign()
     print("\n".join(result.lines()))
     assert result.figures["schedules"] == faults.CI_SCHEDULES
+    campaign_figures(result)
     assert result.ok, result.failures[:5]

@@ -20,9 +20,10 @@ from stress.serve import Served
 from stress.world import STRIPE_SECRET, World
 
 
-def test_floods_at_ci_size():
+def test_floods_at_ci_size(campaign_figures):
     result = floods.campaign(full=False, progress=lambda message: None)
     print("\n".join(result.lines()))
+    campaign_figures(result)
     assert result.ok, result.failures
     assert len(result.targets) == 8
 

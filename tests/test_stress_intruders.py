@@ -17,9 +17,10 @@ from stress.world import (CLIENT_ID, HUBSPOT_APP_SECRET, HUBSPOT_SECRET, SECRETS
                           STRIPE_WEBHOOK_SECRET, World)
 
 
-def test_intruders_campaign_ci_size():
+def test_intruders_campaign_ci_size(campaign_figures):
     result = I.campaign(full=False, progress=lambda message: None)
     print("\n".join(result.lines()))
+    campaign_figures(result)
     assert result.ok, result.failures[:10]
     assert result.figures["wrong answers"] == 0
     assert result.figures["secret occurrences found"] == 0

@@ -20,9 +20,10 @@ from stress.sync_faults import (FIRST_AT, Harness, Schedule, Spec, campaign, com
                                 outcome)
 
 
-def test_the_campaign_at_ci_size_meets_its_targets():
+def test_the_campaign_at_ci_size_meets_its_targets(campaign_figures):
     result = campaign(full=False, seed=0, progress=lambda message: None)
     print("\n".join(result.lines()))
+    campaign_figures(result)
     assert result.ok, "\n".join(result.failures[:20])
 
 
