@@ -218,3 +218,29 @@ def test_malformed_invoice_is_an_anomaly_not_a_crash(catalog, settings):
     del doc["total"]
     outcome = journal_document(doc, catalog, settings)
     assert isinstance(outcome, Anomaly) and set(outcome.codes) == {"malformed"}
+
+
+@pytest.mark.parametrize("code", ["=1+1", "ventes", "70 6100", "@SUM(A1)", "7061-00"])
+def test_a_product_code_that_is_not_an_account_makes_an_anomaly(catalog, settings, code):
+    from builders import product
+    catalog.add(product("prod_odd", "Bureau étrange", code))
+    doc = invoice("in_odd", "MDC-0099", "cus_simplon", [line("il_1", "prod_odd", 10000)])
+    outcome = journal(doc, catalog, settings)
+    assert isinstance(outcome, Anomaly) and outcome.codes == ("invalid_product_code",)
+    assert "prod_odd" in outcome.reason and code in outcome.reason
+
+
+@pytest.mark.parametrize("finalized", ["1970-01-01 01:00", "2150-03-01 10:00"])
+def test_an_implausible_date_makes_an_anomaly(catalog, settings, finalized):
+    doc = invoice("in_old", "MDC-0100", "cus_simplon", [line("il_1", "prod_bureau", 10000)],
+                  finalized=finalized)
+    outcome = journal(doc, catalog, settings)
+    assert isinstance(outcome, Anomaly) and "invraisemblable" in outcome.reason
+
+
+def test_codes_that_are_accounts():
+    from backend.core.codes import is_auxiliary_account, is_general_account
+    assert is_general_account("706100") and is_general_account("706ABC")
+    assert not any(map(is_general_account, ["", "=1+1", "ventes", "70", "706 100"]))
+    assert is_auxiliary_account("411SIMPL")
+    assert not any(map(is_auxiliary_account, ["", "411-SIMPL", "=A1", "411 SIMPL"]))
