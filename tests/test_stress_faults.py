@@ -30,17 +30,24 @@ def demo():
 
 
 @pytest.fixture
-def generated(demo, tmp_path):
-    """The demo month generated once into a sandbox sheet, and its store."""
-    company, expected = demo
+def loaded(demo, tmp_path):
+    """A sandbox holding the demo month, an empty spreadsheet, and a migrated store."""
+    company, _ = demo
     with LocalSandbox() as box:
         box.stripe.load(copy.deepcopy(company))
         sid = box.sheets.create_spreadsheet("Journal des ventes", ["Feuille 1"])
         store = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
         store.migrate()
-        generate(box.stripe_adapter(), box.sheet_adapter(sid), store, SETTINGS, COMPANY, now=NOW)
-        yield box, sid, store, expected
+        yield box, sid, store
         store.close()
+
+
+@pytest.fixture
+def generated(demo, loaded):
+    """The demo month generated once into the sandbox sheet, and its store."""
+    box, sid, store = loaded
+    generate(box.stripe_adapter(), box.sheet_adapter(sid), store, SETTINGS, COMPANY, now=NOW)
+    return box, sid, store, demo[1]
 
 
 def counts(findings):
@@ -131,44 +138,32 @@ def test_a_wrong_anomalies_tab_is_counted(generated):
     assert counts(faults.check(box, sid, store, expected)) == {**NOTHING, "anomalies": 1}
 
 
-def test_a_store_fault_fires_at_its_statement_as_a_database_error(demo, tmp_path):
-    company, _ = demo
-    with LocalSandbox() as box:
-        box.stripe.load(copy.deepcopy(company))
-        sid = box.sheets.create_spreadsheet("Journal des ventes", ["Feuille 1"])
-        store = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
-        store.migrate()
-        fired = tmp_path / "fired.txt"
-        counter = StatementCounter((StoreFault(5, DB_ERROR),), str(fired)).attach(store)
-        with pytest.raises(sqlalchemy.exc.OperationalError) as caught:
-            generate(box.stripe_adapter(), box.sheet_adapter(sid), store, SETTINGS, COMPANY,
-                     now=NOW)
-        store.close()
+def test_a_store_fault_fires_at_its_statement_as_a_database_error(loaded, tmp_path):
+    box, sid, store = loaded
+    fired = tmp_path / "fired.txt"
+    counter = StatementCounter((StoreFault(5, DB_ERROR),), str(fired)).attach(store)
+    with pytest.raises(sqlalchemy.exc.OperationalError) as caught:
+        generate(box.stripe_adapter(), box.sheet_adapter(sid), store, SETTINGS, COMPANY, now=NOW)
     assert INJECTED in str(caught.value) and is_clear(caught.value)
     assert counter.count >= 5 and fired.read_text() == f"5 {DB_ERROR}\n"
 
 
 @pytest.mark.parametrize("kind", [DROP, TIMEOUT, LOST])
-def test_a_sheets_read_that_loses_its_connection_is_retried(demo, tmp_path, kind):
+def test_a_sheets_read_that_loses_its_connection_is_retried(demo, loaded, kind):
     """Found by the campaign: googleapiclient retries a read on the builtin connection
     errors only, and the requests transport raised its own, so one dropped connection while
     listing the tabs failed the whole run (a 503 there was retried)."""
     from google.oauth2.credentials import Credentials
 
     from backend.adapters.google_sheets import GoogleSheetsAdapter
-    company, expected = demo
-    with LocalSandbox() as box:
-        box.stripe.load(copy.deepcopy(company))
-        sid = box.sheets.create_spreadsheet("Journal des ventes", ["Feuille 1"])
-        store = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
-        store.migrate()
-        sheet = GoogleSheetsAdapter(sid, Credentials(token=SHEETS_TOKEN), base_url=box.sheets_url,
-                                    timeout=0.5)
-        box.plan.reset([Fault("sheets", 1, kind, delay=1.0)])   # the tab listing
-        report = generate(box.stripe_adapter(), sheet, store, SETTINGS, COMPANY, now=NOW)
-        assert box.plan.count("sheets", "GET") >= 2 and len(report.written) == len(expected.lines)
-        assert counts(faults.check(box, sid, store, expected)) == NOTHING
-        store.close()
+    box, sid, store = loaded
+    expected = demo[1]
+    sheet = GoogleSheetsAdapter(sid, Credentials(token=SHEETS_TOKEN), base_url=box.sheets_url,
+                                timeout=0.5)
+    box.plan.reset([Fault("sheets", 1, kind, delay=1.0)])   # the tab listing
+    report = generate(box.stripe_adapter(), sheet, store, SETTINGS, COMPANY, now=NOW)
+    assert box.plan.count("sheets", "GET") >= 2 and len(report.written) == len(expected.lines)
+    assert counts(faults.check(box, sid, store, expected)) == NOTHING
 
 
 def test_unclear_errors_and_lone_deaths_are_findings():
