@@ -38,9 +38,11 @@ bench: $(STAMP)
 # Issue 7: the reliability and security campaign at full size (faults, floods, bad input,
 # intruders; about 23 minutes here). `make test` runs every part at CI size.
 #   make stress STRESS_ARGS="--parts faults --seed 7"
+#   make stress STORE=postgresql    the fault schedules on PostgreSQL (a throwaway server)
 STRESS_ARGS ?=
+STORE ?= sqlite
 stress: $(STAMP)
-	$(PY) -m stress.run --json stress-figures.json $(STRESS_ARGS)
+	$(PY) -m stress.run --json stress-figures.json --store $(STORE) $(STRESS_ARGS)
 
 # App Engine runs Python 3.13: the same suite on it, where the machine has it.
 PY313 ?= $(firstword $(wildcard /root/.pyenv/versions/3.13*/bin/python3) $(shell command -v python3.13 2>/dev/null))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from backend.adapters.files import write_atomic
@@ -16,7 +17,8 @@ from backend.stripe_files import InputError, read_objects
 
 EXIT_INPUT = 2      # unreadable input or settings: nothing written
 EXIT_REFUSED = 3    # the file would be wrong (a FEC failing the DGFiP checks): nothing written
-EXIT_SERVICE = 4    # Stripe or Google failed; the next run takes up where this one stopped
+EXIT_SERVICE = 4    # Stripe or Google failed, or SIGTERM stopped the run at a safe point;
+                    # the next run takes up where this one stopped
 EXIT_BUSY = 5       # another run holds the company's lock
 EXIT_INVALID = 6    # validate found problems (listed, and highlighted in the sheet)
 
@@ -74,8 +76,18 @@ def print_generate(report) -> None:
           + f"; time {report.seconds:.2f} s")
 
 
+@contextmanager
+def _stoppable():
+    """SIGTERM (a deploy, a container stop) ends the run at its next safe point, recorded
+    as interrupted, its lease freed: the process then exits with EXIT_SERVICE."""
+    from backend.jobs.shutdown import stop_on_sigterm
+    from backend.services.locked import stop_on
+    with stop_on_sigterm() as stop, stop_on(stop):
+        yield
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    from backend.errors import AlreadyRunning, ServiceError
+    from backend.errors import AlreadyRunning, Interrupted, ServiceError
     from backend.progress import TerminalProgress
     from backend.services.generate import generate
     conn = _connect(args, need_stripe=True)
@@ -83,8 +95,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     progress = TerminalProgress()
     try:
-        report = generate(conn.stripe, conn.sheet, conn.store, conn.settings, conn.company,
-                          trigger="ligne de commande", progress=progress)
+        with _stoppable():
+            report = generate(conn.stripe, conn.sheet, conn.store, conn.settings, conn.company,
+                              trigger="ligne de commande", progress=progress)
     except AlreadyRunning as exc:
         progress.close()
         print(f"error: {exc}", file=sys.stderr)
@@ -92,6 +105,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except ServiceError as exc:
         progress.close()
         print(f"error: {exc}; the next run will take up where this one stopped", file=sys.stderr)
+        return EXIT_SERVICE
+    except Interrupted as exc:
+        progress.close()
+        print(f"stopped: {exc}", file=sys.stderr)
         return EXIT_SERVICE
     progress.close()
     print_generate(report)
@@ -142,7 +159,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from backend.connections import ConfigError, open_hubspot, open_stripe_catalog
-    from backend.errors import AlreadyRunning, ServiceError
+    from backend.errors import AlreadyRunning, Interrupted, ServiceError
     from backend.services.sync import sync
     conn = _connect(args, need_stripe=False)
     if conn is None:
@@ -150,9 +167,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
     try:
         hubspot = open_hubspot(args.hubspot_token, args.hubspot_url)
         catalog = open_stripe_catalog(args.stripe_key, args.stripe_url)
-        report = sync(hubspot, catalog, conn.store, conn.settings, conn.company,
-                      products=not args.customers_only, customers=not args.products_only,
-                      dry_run=args.dry_run, sheet=conn.sheet)
+        with _stoppable():
+            report = sync(hubspot, catalog, conn.store, conn.settings, conn.company,
+                          products=not args.customers_only, customers=not args.products_only,
+                          dry_run=args.dry_run, sheet=conn.sheet)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -161,6 +179,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return EXIT_BUSY
     except ServiceError as exc:
         print(f"error: {exc}; the next sync takes up where this one stopped", file=sys.stderr)
+        return EXIT_SERVICE
+    except Interrupted as exc:
+        print(f"stopped: {exc}", file=sys.stderr)
         return EXIT_SERVICE
     print_sync(report)
     return 0

@@ -28,3 +28,20 @@ class AlreadyRunning(Exception):
         super().__init__(f"a run is already in progress for {company} ({holder or 'unknown'})")
         self.company = company
         self.holder = holder
+
+
+class Interrupted(Exception):
+    """The run stopped at a safe point because it was asked to: the process is being stopped
+    (SIGTERM, `reason` "signal") or the run lost its lease to another (`reason` "lease").
+    Nothing is half-written (the ledger store's pending/written records make any stop point
+    safe): the next run takes up where this one stopped."""
+
+    SIGNAL, LEASE = "signal", "lease"
+
+    def __init__(self, company: str, reason: str) -> None:
+        why = ("the process is stopping" if reason == self.SIGNAL
+               else "its lease was lost to another run")
+        super().__init__(f"the run for {company} stopped at a safe point ({why}); "
+                         "the next run takes up where it stopped")
+        self.company = company
+        self.reason = reason

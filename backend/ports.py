@@ -23,15 +23,21 @@ class StripeSource(Protocol):
     """Read access to the Stripe account; each method pages through the full list."""
 
     def invoices(self, created_gte: int | None = None, created_lt: int | None = None,
-                 progress: Progress = no_progress, keep=None) -> Iterator[dict]:
-        """Every invoice created in [created_gte, created_lt), all lines present, newest first;
-        `keep(document)`, when given, is what is held of each (to save memory)."""
+                 progress: Progress = no_progress, keep=None,
+                 status: str | None = None) -> Iterator[dict]:
+        """Every invoice created in [created_gte, created_lt) (with that `status`, when
+        given), all lines present, customer expanded, newest first; `keep(document)`, when
+        given, is what is held of each (to save memory)."""
 
     def credit_notes(self, created_gte: int | None = None, created_lt: int | None = None,
                      keep=None) -> Iterator[dict]: ...
 
     def invoice(self, invoice_id: str) -> dict:
-        """One invoice with all its lines."""
+        """One invoice with all its lines and its customer expanded, in the pinned API
+        version (what an event names is read again this way: its payload is only a hint)."""
+
+    def credit_note(self, credit_note_id: str) -> dict:
+        """One credit note with all its lines and its customer expanded."""
 
     def customers(self) -> Iterator[dict]: ...
 
@@ -39,7 +45,8 @@ class StripeSource(Protocol):
 
     def tax_rates(self) -> Iterator[dict]: ...
 
-    def events(self, types: list[str], created_gte: int) -> Iterator[dict]: ...
+    def events(self, types: list[str], created_gte: int) -> Iterator[dict]:
+        """Events of those types created since `created_gte`; Stripe keeps 30 days of them."""
 
     def calls(self) -> int:
         """HTTP requests made so far (for the run summary)."""

@@ -28,6 +28,7 @@ def measure_naive(sample: int, latency: float, quota_check: bool = True) -> dict
     from google.oauth2.credentials import Credentials
 
     from backend.adapters.google_sheets import GoogleSheetsAdapter
+    from backend.adapters.google_http import NO_RETRY
     from backend.core.catalog import Catalog, line_product_id
     from backend.core.customers import generate_missing_codes
     from backend.core.journal import journal_document
@@ -43,8 +44,9 @@ def measure_naive(sample: int, latency: float, quota_check: bool = True) -> dict
         ids = box.finalized_invoice_ids()
         client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": end.stripe_url},
                                      http_client=stripe.RequestsClient())
+        # No retries: the quota check must see Google's 429, not the adapter waiting it out.
         sheet = GoogleSheetsAdapter(end.spreadsheet_id, Credentials(token=SHEETS_TOKEN),
-                                    base_url=end.sheets_url)
+                                    base_url=end.sheets_url, backoff=NO_RETRY)
         box.reset_counts()
         started = time.perf_counter()
         sheet.ensure_tabs([entry_tab_spec(ENTRIES_TAB, settings)])

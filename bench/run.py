@@ -28,7 +28,7 @@ SMALL_RUN = (500, 2.0)            # 500 invoices in under 2 s
 LARGE_RUN = (50_000, 20.0, 500)   # 50,000 in under 20 s and under 500 MB
 STRIPE_FIXED = 4                  # tax rates, products, credit notes, (events) lists
 SHEETS_FIXED = 8                  # a run's Sheets calls whatever the volume (one append)
-APPEND_ROWS = 20_000              # rows per append (generate.MAX_APPEND_ROWS)
+APPEND_ROWS = 9_000               # rows per append: generate.MAX_APPEND_BYTES (1.5 MB) of them
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -13,17 +13,20 @@ statement of the ledger store:
   running the generation): an OperationalError, or the process dying before the statement.
 
 The faulted run goes in a child process (stress.processes.Child) that the sandbox kills on a
-crash fault. The clean run is the next day's (the crashed run's 900 s lease is over). Then
-the Écritures tab is counted against the journal the core computes from the same Stripe
-objects: duplicates, missing entries, unbalanced pieces; the store must record every entry
-as written (none pending), the Anomalies tab must list exactly the expected anomalies, and
-a faulted run that failed must have failed with a clear error.
+crash fault. The clean run is the next day's; a lease the faulted run left (killed, or its
+release failed) is taken over once expired, as the next run would a minute later (its lease
+clock is set past the expiry). Then the Écritures tab is counted against the journal the core
+computes from the same Stripe objects: duplicates, missing entries, unbalanced pieces; the
+store must record every entry as written (none pending), the Anomalies tab must list exactly
+the expected anomalies, and a faulted run that failed must have failed with a clear error.
 
 Three workers (two cores; schedules wait on back-offs and timeouts a good part of the time),
 each with its own sandbox, run the schedules; each schedule starts from snapshots of the
-Stripe account and of an empty spreadsheet, and a fresh SQLite file.
+Stripe account and of an empty spreadsheet, and a fresh ledger store: a SQLite file, or with
+`--store postgresql` a database of a PostgreSQL server the campaign starts (stress/stores.py),
+the store faults then raising psycopg's own errors.
 
-    PYTHONPATH=. python -m stress.faults [--full] [--seed S]
+    PYTHONPATH=. python -m stress.faults [--full] [--seed S] [--store postgresql]
     PYTHONPATH=. python -m stress.faults --seed S --schedule I    # replay one schedule
 """
 
@@ -51,6 +54,7 @@ from stress.fault_runs import COMPANY, LATER, NOW, SETTINGS, count_statements, f
 from stress.processes import PRELOAD, Child, context
 from stress.report import Result
 from stress.store_faults import DB_CRASH, DB_ERROR, StoreFault
+from stress.stores import StoreSite, open_site, taking_over
 
 FULL_SCHEDULES = 1000
 CI_SCHEDULES = 60           # under a minute on two cores
@@ -216,9 +220,10 @@ def check(box: LocalSandbox, spreadsheet_id: str, store: LedgerStore,
 # --- one worker: a sandbox, snapshots, and schedules run one after another --------------------
 
 class Bench:
-    def __init__(self, stripe_snapshot: str, expected: Expected) -> None:
+    def __init__(self, stripe_snapshot: str, expected: Expected, site: StoreSite) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="faults-"))
         self.expected = expected
+        self.site = site
         self.box = LocalSandbox().__enter__()
         self.stripe_snapshot = stripe_snapshot
         self.box.stripe.load_state(stripe_snapshot)
@@ -241,11 +246,7 @@ class Bench:
         box.plan.on_crash = None
         box.stripe.load_state(self.stripe_snapshot)
         box.sheets.load_state(self.sheets_snapshot)
-        database = self.tmp / f"ledger-{index}.db"
-        url = f"sqlite:///{database}"
-        fresh = LedgerStore(url)
-        fresh.migrate()
-        fresh.close()
+        url = self.site.fresh(f"ledger-{index}")
         fired_file = self.tmp / f"fired-{index}.txt"
         service_faults = [Fault(p.target, p.call, p.kind, status=p.status or 500,
                                 delay=TIMEOUT_DELAY) for p in schedule if p.target != "store"]
@@ -276,15 +277,16 @@ class Bench:
         stripe = box.stripe_adapter()
         try:
             from backend.services.generate import generate
-            generate(stripe, self.clean_sheet, store, SETTINGS, COMPANY, now=LATER)
+            generate(stripe, self.clean_sheet, store, SETTINGS, COMPANY, now=LATER,
+                     lease=taking_over(store, COMPANY))
         except Exception as exc:   # reported: the clean run must go through
             clean_error = f"{type(exc).__name__}: {exc}"
         finally:
             stripe.close()
         findings = check(box, SPREADSHEET, store, self.expected)
         store.close()
-        for path in (database, fired_file, Path(f"{database}-journal")):
-            path.unlink(missing_ok=True)
+        self.site.drop(url)
+        fired_file.unlink(missing_ok=True)
         french = outcome.value.get("french") if isinstance(outcome.value, dict) else None
         return {"index": index, "schedule": [str(p) for p in schedule], "fired": fired,
                 "state": state, "error": error, "unclear": unclear, "french": french,
@@ -315,14 +317,14 @@ def _classify(outcome, crashed_by_plan: bool) -> tuple[str, str | None, str | No
 _bench: Bench | None = None
 
 
-def _worker_start(stripe_snapshot: str, expected: Expected) -> None:
+def _worker_start(stripe_snapshot: str, expected: Expected, site: StoreSite) -> None:
     global _bench
     # This worker's children fork from a server of its own: have it import the child side
     # too, so that each faulted run starts without importing anything.
     context().set_forkserver_preload(PRELOAD + ["stress.fault_runs", "backend.jobs.failures",
                                                 "backend.services.sheet_journal",
                                                 "google.oauth2.credentials"])
-    _bench = Bench(stripe_snapshot, expected)
+    _bench = Bench(stripe_snapshot, expected, site)
     # Run when the pool's worker exits normally (atexit does not run in a worker).
     multiprocessing.util.Finalize(_bench, _bench.close, exitpriority=10)
 
@@ -333,7 +335,7 @@ def _worker_run(index: int, schedule: list[Planned]) -> dict:
 
 # --- the campaign ---------------------------------------------------------------------------
 
-def prepare(tmp: Path) -> tuple[str, Expected, dict[str, int]]:
+def prepare(tmp: Path, site: StoreSite) -> tuple[str, Expected, dict[str, int]]:
     """The Stripe snapshot, the expected journal, and the calls of a clean run (per service,
     and the store's statements), measured on a clean run here."""
     from backend.demo import build_demo_company
@@ -345,8 +347,8 @@ def prepare(tmp: Path) -> tuple[str, Expected, dict[str, int]]:
         box.stripe.load(copy.deepcopy(demo))
         box.stripe.save_state(snapshot)
         sid = box.sheets.create_spreadsheet("Journal des ventes", ["Feuille 1"])
-        store = LedgerStore(f"sqlite:///{tmp / 'probe.db'}")
-        store.migrate()
+        probe = site.fresh("probe")
+        store = LedgerStore(probe)
         counter = count_statements(store)
         box.plan.reset()
         generate(box.stripe_adapter(), box.sheet_adapter(sid), store, SETTINGS, COMPANY, now=NOW)
@@ -354,49 +356,61 @@ def prepare(tmp: Path) -> tuple[str, Expected, dict[str, int]]:
                  "store": counter.count}
         findings = check(box, sid, store, expected)
         store.close()
+        site.drop(probe)
     if not findings.clean:
         raise RuntimeError(f"a clean run does not give the expected journal: {findings.details}")
     return snapshot, expected, calls
 
 
-def replay_command(seed: int, index: int) -> str:
-    return f"PYTHONPATH=. python -m stress.faults --seed {seed} --schedule {index}"
+def replay_command(seed: int, index: int, store: str = "sqlite") -> str:
+    return (f"PYTHONPATH=. python -m stress.faults --seed {seed} --schedule {index}"
+            + (f" --store {store}" if store != "sqlite" else ""))
 
 
 def campaign(full: bool = False, seed: int = 0, progress=print, schedules: int | None = None,
-             workers: int = WORKERS) -> Result:
+             workers: int = WORKERS, store: str = "sqlite") -> Result:
     result = Result("faults")
     total = schedules or (FULL_SCHEDULES if full else CI_SCHEDULES)
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="faults-campaign-"))
     try:
-        snapshot, expected, calls = prepare(tmp)
-        plans = [draw_schedule(seed, i, calls) for i in range(total)]
-        progress(f"faults: {total} schedules (seed {seed}) over the demo month "
-                 f"({len(expected.lines)} entries); a clean run makes {calls['stripe']} Stripe "
-                 f"calls, {calls['sheets']} Sheets calls, {calls['store']} store statements")
-        outcomes = []
-        step = max(1, total // 10)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context(),
-                                 initializer=_worker_start,
-                                 initargs=(snapshot, expected)) as pool:
-            futures = {pool.submit(_worker_run, i, plan): i for i, plan in enumerate(plans)}
-            for done, future in enumerate(as_completed(futures), 1):
-                try:
-                    outcomes.append(future.result())
-                except Exception as exc:   # the worker itself failed: say which schedule
-                    result.fail(f"schedule {futures[future]}: the worker failed: {exc!r} — "
-                                f"replay: {replay_command(seed, futures[future])}")
-                if done % step == 0 or done == total:
-                    bad = sum(1 for o in outcomes if not _ok(o))
-                    progress(f"faults: {done}/{total} schedules, {bad} with a finding, "
-                             f"{time.perf_counter() - started:.0f} s")
+        with open_site(store, tmp) as site:
+            outcomes, plans, calls = _run_schedules(result, site, tmp, total, seed, workers,
+                                                    started, progress)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     result.seconds = time.perf_counter() - started
+    result.figures["ledger store"] = store
     _summarize(result, sorted(outcomes, key=lambda o: o["index"]), plans, calls, seed, full,
-               workers)
+               workers, store)
     return result
+
+
+def _run_schedules(result: Result, site: StoreSite, tmp: Path, total: int, seed: int,
+                   workers: int, started: float, progress) -> tuple[list, list, dict]:
+    snapshot, expected, calls = prepare(tmp, site)
+    plans = [draw_schedule(seed, i, calls) for i in range(total)]
+    progress(f"faults: {total} schedules (seed {seed}) over the demo month "
+             f"({len(expected.lines)} entries), store on {site.kind}; a clean run makes "
+             f"{calls['stripe']} Stripe calls, {calls['sheets']} Sheets calls, "
+             f"{calls['store']} store statements")
+    outcomes = []
+    step = max(1, total // 10)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context(),
+                             initializer=_worker_start,
+                             initargs=(snapshot, expected, site)) as pool:
+        futures = {pool.submit(_worker_run, i, plan): i for i, plan in enumerate(plans)}
+        for done, future in enumerate(as_completed(futures), 1):
+            try:
+                outcomes.append(future.result())
+            except Exception as exc:   # the worker itself failed: say which schedule
+                result.fail(f"schedule {futures[future]}: the worker failed: {exc!r} — "
+                            f"replay: {replay_command(seed, futures[future], site.kind)}")
+            if done % step == 0 or done == total:
+                bad = sum(1 for o in outcomes if not _ok(o))
+                progress(f"faults: {done}/{total} schedules, {bad} with a finding, "
+                         f"{time.perf_counter() - started:.0f} s")
+    return outcomes, plans, calls
 
 
 def _ok(outcome: dict) -> bool:
@@ -405,7 +419,8 @@ def _ok(outcome: dict) -> bool:
 
 
 def _summarize(result: Result, outcomes: list[dict], plans: list[list[Planned]],
-               calls: dict[str, int], seed: int, full: bool, workers: int) -> None:
+               calls: dict[str, int], seed: int, full: bool, workers: int,
+               store: str = "sqlite") -> None:
     drawn = [p for plan in plans for p in plan]
     kinds = Counter(p.kind for p in drawn)
     targets = Counter(p.target for p in drawn)
@@ -462,22 +477,23 @@ def _summarize(result: Result, outcomes: list[dict], plans: list[list[Planned]],
         fired_text = "; ".join(o["schedule"][n] for n in o["fired"]) or "none"
         result.fail(f"schedule {o['index']} [{'; '.join(o['schedule'])}] "
                     f"(fired: {fired_text}; faulted run {o['state']}): "
-                    f"{' | '.join(what)} — replay: {replay_command(seed, o['index'])}")
+                    f"{' | '.join(what)} — replay: {replay_command(seed, o['index'], store)}")
 
 
-def replay(seed: int, index: int, progress=print) -> dict:
+def replay(seed: int, index: int, progress=print, store: str = "sqlite") -> dict:
     """Run one schedule again, in one worker here, and print what happened."""
     tmp = Path(tempfile.mkdtemp(prefix="faults-replay-"))
-    bench = None
     try:
-        snapshot, expected, calls = prepare(tmp)
-        plan = draw_schedule(seed, index, calls)
-        progress(f"schedule {index} of seed {seed}: {'; '.join(map(str, plan))}")
-        bench = Bench(snapshot, expected)
-        outcome = bench.run(index, plan)
+        with open_site(store, tmp) as site:
+            snapshot, expected, calls = prepare(tmp, site)
+            plan = draw_schedule(seed, index, calls)
+            progress(f"schedule {index} of seed {seed}: {'; '.join(map(str, plan))}")
+            bench = Bench(snapshot, expected, site)
+            try:
+                outcome = bench.run(index, plan)
+            finally:
+                bench.close()
     finally:
-        if bench is not None:
-            bench.close()
         shutil.rmtree(tmp, ignore_errors=True)
     progress(f"  fired: {'; '.join(outcome['schedule'][n] for n in outcome['fired']) or 'none'}")
     for key in ("state", "error", "clean_error", "faulted_seconds", "findings"):
@@ -495,11 +511,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--schedules", type=int, help="how many schedules (overrides the size)")
     parser.add_argument("--schedule", type=int, help="replay this one schedule of the seed")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the ledger store's database (postgresql: a throwaway server)")
     args = parser.parse_args(argv)
     if args.schedule is not None:
-        outcome = replay(args.seed, args.schedule)
+        outcome = replay(args.seed, args.schedule, store=args.store)
         return 0 if _ok(outcome) else 1
-    result = campaign(full=args.full, seed=args.seed, schedules=args.schedules)
+    result = campaign(full=args.full, seed=args.seed, schedules=args.schedules,
+                      store=args.store)
     print("\n".join(result.lines()))
     return 0 if result.ok else 1
 

@@ -2,16 +2,19 @@
 printing its figures and targets.
 
     python -m stress.run [--quick] [--parts faults,sync_faults,floods,bad_input,intruders]
-                         [--seed N] [--json FILE]
+                         [--seed N] [--json FILE] [--store sqlite|postgresql]
 
---quick runs each part at the size `make test` uses (tests/test_stress_*.py). The exit code is 0
-only if every target of every part was met and no check failed.
+--quick runs each part at the size `make test` uses (tests/test_stress_*.py). --store postgresql
+runs the fault schedules (faults, sync_faults) with the ledger store on PostgreSQL, production's
+database (a throwaway server, stress/postgres.py); the other parts keep SQLite. The exit code is
+0 only if every target of every part was met and no check failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import platform
 import sys
@@ -33,11 +36,14 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_part(name: str, full: bool, seed: int) -> Result:
+def run_part(name: str, full: bool, seed: int, store: str = "sqlite") -> Result:
     module, title = PARTS[name]
     started = time.perf_counter()
     try:
-        result = importlib.import_module(module).campaign(full=full, seed=seed, progress=say)
+        campaign = importlib.import_module(module).campaign
+        # The parts that take a store run on the one asked for; the others on SQLite.
+        options = {"store": store} if "store" in inspect.signature(campaign).parameters else {}
+        result = campaign(full=full, seed=seed, progress=say, **options)
     except Exception:   # a part that crashes is a failed part, and the others still run
         result = Result(name)
         result.fail(f"the campaign itself failed:\n{traceback.format_exc()}")
@@ -65,6 +71,9 @@ def main(argv=None) -> int:
                         help=f"comma-separated, among {', '.join(PARTS)}")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random schedules")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the ledger store of the fault schedules (postgresql: a throwaway "
+                             "server, Debian's postgresql package)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.parts.split(",") if n.strip()]
     unknown = [n for n in names if n not in PARTS]
@@ -74,14 +83,15 @@ def main(argv=None) -> int:
     results = []
     for name in names:
         say(f"-- {PARTS[name][1]} ({'CI size' if args.quick else 'full size'})...")
-        result = run_part(name, not args.quick, args.seed)
+        result = run_part(name, not args.quick, args.seed, args.store)
         print("\n".join(result.lines()), flush=True)
         results.append(result)
     elapsed = time.perf_counter() - started
     print("\n".join(summary(results, elapsed, not args.quick)))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
-            json.dump({"full": not args.quick, "seed": args.seed, "elapsed": round(elapsed, 1),
+            json.dump({"full": not args.quick, "seed": args.seed, "store": args.store,
+                       "elapsed": round(elapsed, 1),
                        "python": platform.python_version(),
                        "parts": [r.as_dict() for r in results]}, out, indent=2, ensure_ascii=False)
     return 0 if all(r.ok for r in results) else 1

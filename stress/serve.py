@@ -82,6 +82,7 @@ def run_gunicorn(config: dict, host: str, port: int, workers: int, threads: int)
     (preload, as `gunicorn "backend.web:create_app()"` with --preload)."""
     from gunicorn.app.base import BaseApplication
 
+    from backend.jobs import gunicorn_conf
     from backend.web import create_app
     app = create_app(config)
 
@@ -89,7 +90,10 @@ def run_gunicorn(config: dict, host: str, port: int, workers: int, threads: int)
         def load_config(self) -> None:
             for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                                "timeout": 0, "graceful_timeout": 5, "preload_app": True,
-                               "loglevel": "warning", "accesslog": None}.items():
+                               "loglevel": "warning", "accesslog": None,
+                               # app.yaml's --config: SIGTERM ends the jobs cleanly
+                               "post_worker_init": gunicorn_conf.post_worker_init,
+                               "worker_exit": gunicorn_conf.worker_exit}.items():
                 self.cfg.set(key, value)
 
         def load(self):
@@ -104,6 +108,7 @@ class Gunicorn:
         self.config, self.host, self.workers, self.threads = config, host, workers, threads
         self.port = 0
         self._child = None
+        self._stopped = None
 
     @property
     def url(self) -> str:
@@ -126,10 +131,28 @@ class Gunicorn:
                 raise RuntimeError(f"gunicorn did not start: {outcome.state} {outcome.value}")
             time.sleep(0.1)
 
+    def stop(self, timeout: float = 30) -> int | None:
+        """SIGTERM to the master, as App Engine stops an instance (gunicorn's graceful stop):
+        the master's exit code once it exited by itself (0 after a graceful stop), or None if
+        it still ran after `timeout` seconds (it is then killed). A second call answers the
+        same."""
+        if self._stopped is None:
+            process = self._child.process
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGTERM)
+            process.join(timeout)
+            code = process.exitcode
+            if code is None:
+                self._child.kill()
+            # What the process sent (a worker's exit may be first: the workers are forks of
+            # this function's process), and the pipe closed.
+            self._outcome = self._child.wait(timeout=5)
+            self._stopped = (code,)
+        return self._stopped[0]
+
     def _exit(self):
-        if self._child.process.is_alive():
-            os.kill(self._child.process.pid, signal.SIGTERM)   # gunicorn's graceful stop
-        return self._child.wait(timeout=30)
+        self.stop()
+        return self._outcome
 
     def __exit__(self, *exc) -> None:
-        self._exit()
+        self.stop()

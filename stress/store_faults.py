@@ -4,7 +4,10 @@ with a database error or kills the process.
 They go through SQLAlchemy's public engine events on the store's own engine:
 `before_cursor_execute` runs before every statement (BEGIN included), inside SQLAlchemy's
 error handling, so a DBAPI error raised there reaches the product exactly as a real database
-hiccup would (wrapped by SQLAlchemy into `sqlalchemy.exc.OperationalError`).
+hiccup would (wrapped by SQLAlchemy into `sqlalchemy.exc.OperationalError`). The error is the
+driver's own: sqlite3's on SQLite; psycopg's on PostgreSQL, as production meets it: the
+server dropping the connection (a failover, a restart: the connection is closed, and
+SQLAlchemy throws it away) on even statements, a lock not granted in time on odd ones.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from backend.errors import AlreadyRunning, ServiceError
+from backend.errors import AlreadyRunning, Interrupted, ServiceError
 from backend.store.ledger import LedgerStore
 from stress.processes import crash_now
 
@@ -59,10 +62,23 @@ class StatementCounter:
                     os.close(fd)
             if fault.kind == DB_CRASH:
                 crash_now()
-            # A DBAPI error, as sqlite3 raises for a locked or failing disk: SQLAlchemy wraps it.
-            raise sqlite3.OperationalError(
-                f"disk I/O error ({INJECTED} at statement {self.count})")
+            raise _database_error(conn.dialect.name, cursor, self.count)
         return statement, parameters
+
+
+def _database_error(dialect: str, cursor, statement: int) -> Exception:
+    """The driver's own error for a failing statement (SQLAlchemy wraps it)."""
+    where = f"{INJECTED} at statement {statement}"
+    if dialect != "postgresql":
+        # As sqlite3 raises for a locked or failing disk.
+        return sqlite3.OperationalError(f"disk I/O error ({where})")
+    import psycopg
+    if statement % 2:
+        return psycopg.errors.LockNotAvailable(
+            f"canceling statement due to lock timeout ({where})")
+    cursor.connection.close()   # what the server did: SQLAlchemy sees a closed connection
+    return psycopg.OperationalError(
+        f"consuming input failed: server closed the connection unexpectedly ({where})")
 
 
 def fired_faults(path) -> list[StoreFault]:
@@ -75,7 +91,8 @@ def fired_faults(path) -> list[StoreFault]:
 
 def is_clear(exc: BaseException) -> bool:
     """The errors a faulted run may end with: a service that failed after the adapter's
-    retries, another run holding the lock, or the store error the campaign injected."""
-    if isinstance(exc, (ServiceError, AlreadyRunning)):
+    retries, another run holding the lock, a run stopped at a safe point, or the store error
+    the campaign injected."""
+    if isinstance(exc, (ServiceError, AlreadyRunning, Interrupted)):
         return True
     return isinstance(exc, OperationalError) and INJECTED in str(exc)

@@ -35,13 +35,12 @@ from __future__ import annotations
 import copy
 import os
 import random
-import shutil
 import tempfile
 import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from backend.core.settings import Settings
@@ -53,12 +52,12 @@ from stress.processes import Child
 from stress.report import Result
 from stress.store_faults import (DB_CRASH, STORE_KINDS, StatementCounter, StoreFault,
                                  fired_faults, is_clear)
+from stress.stores import open_site, taking_over
 
 COMPANY = "mdc"
 SETTINGS = Settings(axis_names=tuple(DEMO_COMPANY["axis_names"]), siren=DEMO_COMPANY["siren"])
 FIRST_AT = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)
 SECOND_AT = datetime(2026, 11, 3, 6, 0, tzinfo=timezone.utc)
-LEASE = timedelta(seconds=900)          # LedgerStore.acquire_lock's default ttl
 CLIENT_TIMEOUT = 1.0                    # the faulted run's adapters give up after this...
 STALL = 2.5                             # ...on a call the sandbox holds this long (TIMEOUT)
 FULL_SCHEDULES = 320
@@ -416,26 +415,27 @@ class Harness:
     """One sandbox, reused: each schedule starts from a saved state (the demo company, or the
     demo after a quiet first sync and the edits) and a copy of the matching store file."""
 
-    def __init__(self, progress=None) -> None:
+    def __init__(self, progress=None, store: str = "sqlite") -> None:
         self.progress = progress or (lambda message: None)
+        self.store_kind = store      # the ledger store's database: sqlite | postgresql
 
     def __enter__(self) -> "Harness":
         from stress.world import demo_data
         self._tmp = tempfile.TemporaryDirectory(prefix="sync-faults-")
         self.tmp = Path(self._tmp.name)
+        self._site = open_site(self.store_kind, self.tmp)
+        self.site = self._site.__enter__()
         self.box = LocalSandbox().__enter__()
         demo, hubspot = demo_data()
         self.box.stripe.load(copy.deepcopy(demo))
         self.box.hubspot.load(copy.deepcopy(hubspot))
         self.pristine_ids = ({o["id"] for kind in ("products", "prices", "customers")
                               for o in self.box.stripe.stores[kind].all()})
-        blank = LedgerStore(f"sqlite:///{self.tmp / 'first.db'}")
-        blank.migrate()
-        blank.close()
+        self.stores = {"first": self.site.fresh("first")}
         self._save("first")
         # The second sync's starting point: a quiet first sync, then the edits.
-        shutil.copy(self.tmp / "first.db", self.tmp / "second.db")
-        store = LedgerStore(f"sqlite:///{self.tmp / 'second.db'}")
+        self.stores["second"] = self.site.copy(self.stores["first"], "second")
+        store = LedgerStore(self.stores["second"])
         self.sync_once(store, FIRST_AT)
         store.close()
         self.edits = apply_edits(self.box)
@@ -450,6 +450,7 @@ class Harness:
     def __exit__(self, *exc) -> None:
         self.box.plan.reset()
         self.box.__exit__(*exc)
+        self._site.__exit__(*exc)
         self._tmp.cleanup()
 
     # --- states -------------------------------------------------------------------------------
@@ -473,23 +474,22 @@ class Harness:
         self.box.stripe.load({})      # also forgets the idempotency keys of earlier schedules
         self.box.stripe.load_state(self.tmp / f"{phase}.stripe")
         self.box.hubspot.load_state(self.tmp / f"{phase}.hubspot")
-        self._db = getattr(self, "_db", 0) + 1
-        path = self.tmp / f"run-{self._db}.db"
-        shutil.copy(self.tmp / f"{phase}.db", path)
-        for old in self.tmp.glob("run-*.db"):
-            if old != path:
-                old.unlink()
-        return LedgerStore(f"sqlite:///{path}")
+        if getattr(self, "_run_store", None):
+            self.site.drop(self._run_store)
+        self._run_store = self.site.copy(self.stores[phase], "run")
+        return LedgerStore(self._run_store)
 
     @staticmethod
     def at(phase: str) -> datetime:
         return FIRST_AT if phase == "first" else SECOND_AT
 
     def sync_once(self, store: LedgerStore, now: datetime):
-        """One sync, in this process, with the production adapters' own timeouts."""
+        """One sync, in this process, with the production adapters' own timeouts; it takes
+        over a lease a faulted run left."""
         from backend.services.sync import sync
         hubspot, stripe = adapters(self.box.hubspot_url, self.box.stripe_url)
-        return sync(hubspot, stripe, store, SETTINGS, COMPANY, now=now)
+        return sync(hubspot, stripe, store, SETTINGS, COMPANY, now=now,
+                    lease=taking_over(store, COMPANY))
 
     def _measure(self, phase: str) -> None:
         """The quiet run of the phase, in a child as the faulted ones: its calls per service
@@ -509,7 +509,8 @@ class Harness:
         fired_file = self.tmp / "fired"
         fired_file.unlink(missing_ok=True)
         store_faults = tuple(s for s in schedule.faults if s.target == "store")
-        child = Child(child_sync, self.box.hubspot_url, self.box.stripe_url, str(store.engine.url),
+        child = Child(child_sync, self.box.hubspot_url, self.box.stripe_url,
+                      store.engine.url.render_as_string(hide_password=False),
                       store_faults, str(fired_file), CLIENT_TIMEOUT, self.at(phase))
         self.box.plan.on_crash = lambda fault: child.kill()
         self.box.plan.reset([s.fault() for s in schedule.faults if s.target != "store"])
@@ -534,14 +535,9 @@ class Harness:
             detail = result.value
             state = detail["state"]
         # The clean sync: after a crashed run's lease (or one a failing store left) expired.
-        now = self.at(phase)
-        held = store.lock_holder(COMPANY)
-        if held is not None:
-            expires = held[1] if held[1].tzinfo else held[1].replace(tzinfo=timezone.utc)
-            now = max(now, expires + timedelta(seconds=1))
         clean_error = None
         try:
-            self.sync_once(store, now)
+            self.sync_once(store, self.at(phase))
         except Exception as exc:   # reported: a clean run must always get through
             clean_error = f"{type(exc).__name__}: {exc}"[:500]
         got = outcome(self.box, store, self.hubspot_ids[phase], self.pristine_ids)
@@ -565,14 +561,14 @@ def run_schedules(seed: int, indexes, progress=None, harness: Harness | None = N
     return [harness.run(draw(seed, i, harness.sizes)) for i in indexes]
 
 
-def campaign(full: bool = False, seed: int = 0, progress=print) -> Result:
+def campaign(full: bool = False, seed: int = 0, progress=print, store: str = "sqlite") -> Result:
     result = Result("sync_faults")
     started = time.perf_counter()
     total = FULL_SCHEDULES if full else CI_SCHEDULES
     by_kind, by_service = Counter(), Counter()
     states, phases, origins = Counter(), Counter(), Counter()
     fired = duplicates = missing = divergent = unclear = clean_failures = 0
-    with Harness(progress) as harness:
+    with Harness(progress, store) as harness:
         for phase in PHASES:
             if harness.references[phase].duplicates:
                 result.fail(f"the quiet {phase} sync itself has duplicates: "
@@ -612,6 +608,7 @@ def campaign(full: bool = False, seed: int = 0, progress=print) -> Result:
         sizes = harness.sizes
         edits = len(harness.edits)
     result.figures.update({
+        "ledger store": store,
         "seed": seed,
         "schedules": f"{len(schedules)} ({origins['random']} random"
                      + (f" + {origins['sweep']} crash points: every call and statement"

@@ -34,6 +34,8 @@ def test_app_yaml_parses_and_names_python313_and_gunicorn():
     assert entrypoint[0] == "gunicorn"
     assert entrypoint[-1] == "backend.web:create_app()"
     assert "--bind" in entrypoint and entrypoint[entrypoint.index("--bind") + 1] == ":$PORT"
+    # The workers stop their jobs cleanly on SIGTERM only with the hooks of this config.
+    assert entrypoint[entrypoint.index("--config") + 1] == "python:backend.jobs.gunicorn_conf"
     assert config["env_variables"]["BACKEND_ENV"] == "production"
     assert all(h.get("secure") == "always" for h in config["handlers"])
 
@@ -43,6 +45,15 @@ def test_every_setting_in_app_yaml_is_one_the_backend_reads():
     documented = set(re.findall(r"^\| ([A-Z_]+(?:, [A-Z_]+)*)", config.__doc__, re.M))
     known = {name for row in documented for name in row.split(", ")}
     assert set(app_yaml()["env_variables"]) <= known | {"DATABASE_URL_SECRET"}
+
+
+def test_app_yaml_names_the_public_https_address_webhooks_are_signed_for():
+    from backend.web.config import public_base_url, settings_from_env
+    env = {k: str(v) for k, v in app_yaml()["env_variables"].items()}
+    settings = settings_from_env(env)
+    assert settings["PRODUCTION"]
+    assert public_base_url(settings) == env["PUBLIC_BASE_URL"]
+    assert env["PUBLIC_BASE_URL"].startswith("https://")
 
 
 def free_port() -> int:

@@ -13,8 +13,8 @@ from hubspot.crm.quotes import PublicObjectSearchRequest
 
 from backend.core.codes import code_stem, customer_code
 from backend.demo import build_demo_company
-from backend.demo.hubspot import (NEW_PRODUCTS, REPRICED_AMOUNT, build_demo_hubspot,
-                                  with_duplicate_customer)
+from backend.demo.hubspot import (FREQUENCIES, NEW_PRODUCTS, REPRICED_AMOUNT,
+                                  build_demo_hubspot, with_duplicate_customer)
 from backend.sandbox.hubspot_api import HubSpotSandbox
 from backend.sandbox.server import serve
 
@@ -98,6 +98,9 @@ def test_synced_products_match_their_stripe_products(stripe_side, demo):
         assert [hs[f"axe_analytique_{n}"] for n in (1, 2, 3)] == \
             [twin["metadata"][f"analytic_axis_{n}"] for n in (1, 2, 3)]
         assert (hs["name"], hs["description"]) == (twin["name"], twin["description"])
+        billing = prices[twin["default_price"]]["recurring"]
+        assert hs.get("recurringbillingfrequency") == (
+            billing and FREQUENCIES[(billing["interval"], billing["interval_count"])])
         cents = round(float(hs["price"]) * 100)
         if cents != prices[twin["default_price"]]["unit_amount"]:
             repriced.append((hs["name"], cents, product["updatedAt"]))
@@ -112,6 +115,8 @@ def test_two_products_wait_for_their_stripe_twin(demo):
     for product in new:
         assert product["properties"]["code_comptable"] and product["properties"]["price"]
         assert all(product["properties"][f"axe_analytique_{n}"] for n in (1, 2, 3))
+    # One sold by the hour, one sold monthly (the sync makes it a monthly Stripe price).
+    assert [p["properties"].get("recurringbillingfrequency") for p in new] == [None, "monthly"]
 
 
 def test_linked_customers_match_their_stripe_customers(stripe_side, demo):

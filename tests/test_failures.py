@@ -33,3 +33,12 @@ def test_a_real_database_error_is_still_unexpected():
 def test_a_service_error_names_the_service():
     message = explain(ServiceError("sheets", "backend error", transient=True, status=503), "Génération")[2]
     assert "Google Sheets" in message and "503" in message
+
+
+def test_a_missing_hubspot_scope_says_which_to_grant():
+    from backend.adapters.hubspot_crm import MissingScopes
+    exc = MissingScopes([("crm.objects.deals.read",)], "POST /crm/v3/objects/deals/search")
+    state, outcome, message = explain(exc, "Synchronisation des clients")
+    assert (state, outcome) == (FAILED, "error")
+    assert "« crm.objects.deals.read »" in message and "Applications privées" in message
+    assert "refuse l'accès avec la clé" not in message

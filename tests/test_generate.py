@@ -112,6 +112,21 @@ def test_crash_between_sheet_write_and_store_commit(company, store, settings):
     assert {r.status for r in store.journal("mdc").values()} == {"written"}
 
 
+def test_void_after_a_crash_that_left_its_entry_in_the_sheet_is_reversed(company, store,
+                                                                          settings):
+    sheet = LosesAnswer(error=RuntimeError("process killed"))
+    with pytest.raises(RuntimeError):
+        generate(MemoryStripe(company), sheet, store, settings, "mdc", now=NOW)
+    # The crashed run's rows are in the sheet, recorded as pending only; then one is voided.
+    invoice = next(i for i in company["invoices"] if i["status"] == "paid" and i["total"] > 0)
+    assert refs_in(sheet)[invoice["id"]] > 0
+    invoice.update(status="void")
+    invoice["status_transitions"]["voided_at"] = int(LATER.timestamp()) - 600
+    again = generate(MemoryStripe(company), sheet, store, settings, "mdc", now=LATER)
+    assert [e.ref for e in again.written] == [invoice["id"] + "/annulation"]
+    assert refs_in(sheet)[invoice["id"] + "/annulation"] == refs_in(sheet)[invoice["id"]]
+
+
 def test_write_that_never_reached_the_sheet_is_written_next_run(company, store, settings):
     class Refuses(MemorySpreadsheet):
         def append(self, title, rows):
@@ -164,7 +179,6 @@ def test_void_after_journaling_gets_its_reversal_once(company, store, settings):
     voided_at = int(LATER.timestamp()) - 600
     invoice.update(status="void")
     invoice["status_transitions"]["voided_at"] = voided_at
-    company["invoices"] = [i for i in company["invoices"] if i is not invoice]  # out of the window
     company["events"] = [{"id": "evt_1", "object": "event", "type": "invoice.voided",
                           "created": voided_at, "data": {"object": invoice}}]
     report = generate(stripe, sheet, store, settings, "mdc", now=LATER)

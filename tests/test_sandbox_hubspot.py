@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 import urllib.error
 import urllib.request
@@ -36,9 +37,11 @@ from backend.demo.hubspot import build_demo_hubspot
 from backend.hubspot_signature import signed_uri, verify_v3_signature
 from backend.sandbox import hubspot_search as search
 from backend.sandbox.faults import Fault, FaultPlan
-from backend.sandbox.hubspot_api import HubSpotSandbox
+from backend.sandbox.hubspot_api import PRIVATE_APP_DAILY, HubSpotSandbox
 from backend.sandbox.hubspot_properties import PropertyRegistry
 from backend.sandbox.hubspot_schema import TYPES
+from backend.sandbox import hubspot_scopes as scopes
+from backend.sandbox.hubspot_scopes import ALL_SCOPES
 from backend.sandbox.hubspot_store import ObjectStore, Record, iso
 from backend.sandbox.server import Request, serve
 
@@ -87,6 +90,12 @@ def sandbox(demo, served) -> HubSpotSandbox:
     service.load(demo)
     service.plan.reset()
     service.rate_limit_per_10s = None
+    # This module drives the whole API, not only the product's calls: every scope.
+    service.scopes, service.lag, service.search_limit_per_second = ALL_SCOPES, 0.0, None
+    service.daily_limit, service._used_today = PRIVATE_APP_DAILY, 0
+    service._recent.clear()
+    service._searches.clear()
+    service.limited.clear()
     return service
 
 
@@ -565,14 +574,15 @@ def test_a_wrong_or_missing_token_is_a_401(running):
     assert status == 401 and body["message"].startswith("Authentication credentials not found")
 
 
-@pytest.mark.parametrize("status, category", [(429, "RATE_LIMITS"), (500, "INTERNAL_ERROR"),
+@pytest.mark.parametrize("status, category", [(429, None), (500, "INTERNAL_ERROR"),
                                               (502, "INTERNAL_ERROR")])
 def test_injected_faults_reach_the_client(sandbox, client, status, category):
     sandbox.plan.reset([Fault("hubspot", 1, status=status)])
     with refused(status) as answer:
         client.crm.companies.basic_api.get_page()
     body = answer["body"]
-    assert body["category"] == category and body["correlationId"]
+    # The ten-second limit's 429 comes from in front of the API: a policy, no category.
+    assert body.get("category") == category and body["correlationId"]
     if status == 429:
         assert body["policyName"] == "TEN_SECONDLY_ROLLING" and body["errorType"] == "RATE_LIMIT"
         assert answer["headers"]["X-HubSpot-RateLimit-Remaining"] == "0"
@@ -603,6 +613,175 @@ def test_the_rolling_ten_second_limit(sandbox, client):
     assert answer["body"]["message"] == "You have reached your ten_secondly_rolling limit."
     sandbox._recent.clear()          # ten seconds later
     assert client.crm.products.basic_api.get_page().results
+
+
+SEARCH = "/crm/v3/objects/companies/search"
+RATE_HEADERS = ("X-HubSpot-RateLimit-Max", "X-HubSpot-RateLimit-Remaining",
+                "X-HubSpot-RateLimit-Interval-Milliseconds")
+
+
+def test_each_limit_answers_with_hubspot_s_429_and_headers(sandbox, running):
+    sandbox.rate_limit_per_10s, sandbox.search_limit_per_second, sandbox.daily_limit = 3, 2, 8
+    status, headers, _ = raw(running, "GET", "/crm/v3/objects/products")
+    assert status == 200 and headers["X-HubSpot-RateLimit-Remaining"] == "2"
+    assert (headers["X-HubSpot-RateLimit-Daily"], headers["X-HubSpot-RateLimit-Daily-Remaining"]) \
+        == ("8", "7")
+    # Searches have their own limit, outside the ten seconds, answered without its headers.
+    for _ in range(2):
+        status, headers, _ = raw(running, "POST", SEARCH, {"limit": 1})
+        assert status == 200 and not set(RATE_HEADERS) & set(headers)
+    status, headers, body = raw(running, "POST", SEARCH, {"limit": 1})
+    assert status == 429 and not set(RATE_HEADERS) & set(headers)
+    assert list(body) == ["status", "message", "correlationId", "category"]
+    assert (body["message"], body["category"]) == ("You have reached your secondly limit.",
+                                                   "RATE_LIMITS")
+    # The association batch endpoints are outside the ten seconds too.
+    status, headers, _ = raw(running, "POST", "/crm/v4/associations/quotes/companies/batch/read",
+                             {"inputs": [{"id": "1"}]})
+    assert status == 207 and not set(RATE_HEADERS) & set(headers)
+    for _ in range(2):
+        assert raw(running, "GET", "/crm/v3/objects/products")[0] == 200
+    status, headers, body = raw(running, "GET", "/crm/v3/objects/products")
+    assert status == 429 and headers["X-HubSpot-RateLimit-Remaining"] == "0"
+    assert headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "10000"
+    assert list(body) == ["status", "message", "correlationId", "errorType", "policyName",
+                          "requestId"]
+    assert (body["policyName"], body["errorType"]) == ("TEN_SECONDLY_ROLLING", "RATE_LIMIT")
+    sandbox.clock.advance(1)
+    assert raw(running, "POST", SEARCH, {"limit": 1})[0] == 200      # a second later
+    sandbox.clock.advance(10)
+    assert raw(running, "GET", "/crm/v3/objects/products")[0] == 200  # ten seconds later
+    # Eight answered (the refused ones do not count): the ninth is one too many today.
+    status, headers, body = raw(running, "GET", "/crm/v3/objects/products")
+    assert status == 429 and body["policyName"] == "DAILY"
+    assert body["message"] == "You have reached your daily limit."
+    assert headers["X-HubSpot-RateLimit-Daily-Remaining"] == "0"
+    sandbox.clock.advance(86_400)
+    assert raw(running, "GET", "/crm/v3/objects/products")[0] == 200   # the next day
+    assert sandbox.limited == {"SECONDLY": 1, "TEN_SECONDLY_ROLLING": 1, "DAILY": 1}
+
+
+def test_a_token_without_a_scope_gets_hubspot_s_403(sandbox, running):
+    sandbox.scopes = frozenset({"crm.objects.companies.read", "crm.objects.contacts.read"})
+    status, headers, body = raw(running, "POST", "/crm/v4/associations/deals/companies/batch/read",
+                                {"inputs": [{"id": "1"}]})
+    assert status == 403 and headers["X-HubSpot-Correlation-Id"] == body["correlationId"]
+    assert body == {"status": "error", "message": scopes.MESSAGE,
+                    "correlationId": body["correlationId"],
+                    "errors": [{"message": "One or more of the following scopes are required.",
+                                "context": {"requiredGranularScopes": [
+                                    "crm.objects.deals.read", "crm.objects.deals.write",
+                                    "crm.objects.deals.sensitive.read.v2",
+                                    "crm.objects.deals.sensitive.write.v2",
+                                    "crm.objects.deals.highly_sensitive.read.v2",
+                                    "crm.objects.deals.highly_sensitive.write.v2"]}}],
+                    "links": {"scopes": "https://developers.hubspot.com/scopes"},
+                    "category": "MISSING_SCOPES"}
+    assert OpenApi("crm-companies-openapi.json").problems(body, "Error") == []
+    assert raw(running, "POST", "/crm/v4/associations/contacts/companies/batch/read",
+               {"inputs": [{"id": "1"}]})[0] == 207     # allowed; no such contact
+    sandbox.scopes = frozenset({"e-commerce"})      # products, line items, quotes: all of it
+    assert raw(running, "POST", "/crm/v3/properties/products", {
+        "name": "canal", "label": "Canal", "type": "string", "fieldType": "text",
+        "groupName": "productinformation"})[0] == 201
+    assert raw(running, "GET", "/crm/v3/objects/quotes")[0] == 200
+    assert raw(running, "GET", "/crm/v3/objects/companies")[0] == 403
+
+
+def _spec_alternatives(paths: dict, path: str, method: str) -> set[str]:
+    # Each file names a record's id its own way: {companyId}, {dealId}...
+    pattern = re.escape(path).replace(re.escape("{id}"), r"\{\w+\}")
+    path = next(p for p in paths if re.fullmatch(pattern, p))
+    return {scope for s in paths[path][method.lower()]["security"] for scope in s["oauth2"]}
+
+
+SPEC_ROUTES = [  # (sandbox method and path, file, its path, whose types' scopes it names)
+    ("GET", "/crm/v3/objects/{t}", "objects", "/crm/v3/objects/{t}"),
+    ("POST", "/crm/v3/objects/{t}", "objects", "/crm/v3/objects/{t}"),
+    ("POST", "/crm/v3/objects/{t}/batch/read", "objects", "/crm/v3/objects/{t}/batch/read"),
+    ("POST", "/crm/v3/objects/{t}/batch/create", "objects", "/crm/v3/objects/{t}/batch/create"),
+    ("POST", "/crm/v3/objects/{t}/batch/update", "objects", "/crm/v3/objects/{t}/batch/update"),
+    ("POST", "/crm/v3/objects/{t}/batch/archive", "objects",
+     "/crm/v3/objects/{t}/batch/archive"),
+    ("POST", "/crm/v3/objects/{t}/search", "objects", "/crm/v3/objects/{t}/search"),
+    ("GET", "/crm/v3/objects/{t}/7", "objects", "/crm/v3/objects/{t}/{id}"),
+    ("PATCH", "/crm/v3/objects/{t}/7", "objects", "/crm/v3/objects/{t}/{id}"),
+    ("DELETE", "/crm/v3/objects/{t}/7", "objects", "/crm/v3/objects/{t}/{id}"),
+    ("GET", "/crm/v3/properties/{t}", "crm-properties-openapi.json",
+     "/crm/v3/properties/{objectType}"),
+    ("POST", "/crm/v3/properties/{t}", "crm-properties-openapi.json",
+     "/crm/v3/properties/{objectType}"),
+    ("GET", "/crm/v3/properties/{t}/name", "crm-properties-openapi.json",
+     "/crm/v3/properties/{objectType}/{propertyName}"),
+    ("POST", "/crm/v4/associations/{t}/{t}/batch/read", "crm-associations-openapi.json",
+     "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"),
+    ("GET", "/crm/v4/objects/{t}/7/associations/{t}", "crm-associations-openapi.json",
+     "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}"),
+    ("PUT", "/crm/v4/objects/{t}/7/associations/default/{t}/8", "crm-associations-openapi.json",
+     "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/"
+     "{toObjectId}"),
+]
+
+
+@pytest.mark.parametrize("kind", sorted(TYPES))
+def test_the_scope_table_is_hubspot_s_openapi_files(kind):
+    """Per type, the alternatives the sandbox accepts are those the file of the operation
+    lists: all of them for a type's own file; of a generic file (properties,
+    associations), those naming the type, and e-commerce for the commerce types."""
+    def names_kind(scope: str) -> bool:
+        return f".{kind}." in scope or scope.startswith(f"cpq.{kind}.") or (
+            scope == "e-commerce" and kind in scopes.COMMERCE_TYPES)
+
+    url_kind = "0-3" if kind == "deals" else kind     # the deals file names its id
+    for method, sandbox_path, file, spec_path in SPEC_ROUTES:
+        name = SPEC_FILES[kind] if file == "objects" else file
+        paths = json.loads((REFERENCE / name).read_text(encoding="utf-8"))["paths"]
+        listed = _spec_alternatives(paths, spec_path.replace("{t}", url_kind), method)
+        expected = listed if file == "objects" else {s for s in listed if names_kind(s)}
+        requirements = scopes.required(method, sandbox_path.replace("{t}", kind))
+        assert requirements and all(set(r) == expected for r in requirements), \
+            (method, sandbox_path, requirements, expected)
+
+
+def test_search_answers_from_an_index_that_lags_behind_writes(demo, sandbox, client):
+    sandbox.lag = 30.0
+    changed, archived = demo["companies"][0]["id"], demo["companies"][1]["id"]
+    old_name = demo["companies"][0]["properties"]["name"]
+    new = sandbox.add("companies", {"name": "Atelier Lumen SARL"})
+    sandbox.set_properties("companies", changed, {"name": "Nom changé"})
+    sandbox.archive("companies", archived)
+
+    def searched() -> dict[str, str]:
+        found = do_search(client, "companies", [], limit=200, properties=["name"])
+        return {c.id: c.properties["name"] for c in found.results}
+
+    sandbox.clock.advance(29)
+    seen = searched()
+    assert new not in seen and seen[changed] == old_name and archived in seen
+    # Reads by id and lists are current.
+    assert client.crm.companies.basic_api.get_by_id(new).properties["name"] == \
+        "Atelier Lumen SARL"
+    assert client.crm.companies.basic_api.get_by_id(changed).properties["name"] == "Nom changé"
+    listed = client.crm.companies.basic_api.get_page(limit=100)
+    assert new in {c.id for c in listed.results} and archived not in {c.id for c in listed.results}
+    sandbox.clock.advance(1)
+    seen = searched()
+    assert seen[new] == "Atelier Lumen SARL" and seen[changed] == "Nom changé"
+    assert archived not in seen
+
+
+def test_the_page_that_ends_at_10000_links_to_a_refused_one():
+    store = ObjectStore(TYPES["companies"])
+    stamp = iso(NOW)
+    store.replace_all(Record(str(100 + n), {"hs_object_id": str(100 + n), "createdate": stamp,
+                                            "hs_lastmodifieddate": stamp})
+                      for n in range(10_050))
+    registry = PropertyRegistry(list(TYPES.values()), stamp)
+    found = search.run(search.parse({"limit": 200, "after": "9800"}), store, registry)
+    assert len(found.records) == 200 and found.total == 10_050 and found.next_after == "10000"
+    with pytest.raises(Exception) as refused:
+        search.parse({"limit": 200, "after": found.next_after})
+    assert refused.value.status == 400
 
 
 # --- webhooks ----------------------------------------------------------------------------------

@@ -487,6 +487,67 @@ def test_write_quota_per_minute():
     assert sandbox.values(book, "Écritures") == [["1"], ["2"], ["3"]]
 
 
+def test_the_quota_429_is_googles_with_no_retry_after():
+    """As captured from Sheets: ErrorInfo naming the quota and its value, a Help link, and
+    nothing saying when to retry. A test may add a Retry-After, for a client that honours it."""
+    sandbox = SheetsSandbox(write_quota_per_minute=1, clock=lambda: 1000.0)
+    book = sandbox.create_spreadsheet("j", ["Écritures"])
+    with serve(sandbox) as running:
+        api = client(running.url)
+        append(api, book, "Écritures!A1", [["1"]])
+        with pytest.raises(HttpError) as caught:
+            append(api, book, "Écritures!A1", [["2"]])
+        sandbox.retry_after = 30
+        with pytest.raises(HttpError) as asked:
+            append(api, book, "Écritures!A1", [["2"]])
+    error = json.loads(caught.value.content)["error"]
+    assert (error["code"], error["status"]) == (429, "RESOURCE_EXHAUSTED")
+    info, help_link = error["details"]
+    assert info["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
+    assert info["reason"] == "RATE_LIMIT_EXCEEDED"
+    assert info["metadata"]["quota_limit"] == "WriteRequestsPerMinutePerUser"
+    assert info["metadata"]["quota_limit_value"] == "1"
+    assert help_link["@type"] == "type.googleapis.com/google.rpc.Help"
+    assert "retry-after" not in caught.value.resp
+    assert asked.value.resp["retry-after"] == "30"
+
+
+def test_a_request_past_the_deadline_is_answered_503_and_may_have_been_applied():
+    """Google stops processing a request after 180 s and answers 503; the sandbox takes the
+    processing time a test sets, on its own clock (no real waiting here)."""
+    now, slept = [1000.0], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    sandbox = SheetsSandbox(clock=lambda: now[0], sleep=sleep)
+    sandbox.processing_delay = lambda request: 200.0 if request.method == "POST" else 30.0
+    book = sandbox.create_spreadsheet("j", ["Écritures"])
+    with serve(sandbox) as running:
+        api = client(running.url)
+        status, body = error_of(lambda: append(api, book, "Écritures!A1", [["1"]]))
+        assert (status, body["error"]["status"]) == (503, "UNAVAILABLE")
+        assert body["error"]["message"] == "The service is currently unavailable."
+        assert sandbox.values(book, "Écritures") == [["1"]]     # applied all the same
+        sandbox.deadline_applies = False
+        error_of(lambda: append(api, book, "Écritures!A1", [["2"]]))
+        assert sandbox.values(book, "Écritures") == [["1"]]     # or not
+        assert get(api, book, "Écritures")["values"] == [["1"]]  # 30 s: within the deadline
+    assert slept == [180.0, 180.0, 30.0] and now[0] == 1390.0
+
+
+def test_the_sandbox_records_each_request_and_its_body_size(api, sandbox, book):
+    sandbox.received.clear()
+    rows = [["é" * 10, 1.5]] * 100
+    append(api, book, "Écritures!A1", rows)
+    get(api, book, "Écritures")
+    posted, read = sandbox.received
+    assert (posted.method, posted.status, read.method, read.status) == ("POST", 200, "GET", 200)
+    assert posted.body_bytes == len(json.dumps({"values": rows}))   # what the client sent
+    assert read.body_bytes == 0 and posted.path.endswith(":append")
+
+
 def test_bearer_token_required_when_set():
     sandbox = SheetsSandbox(token="sandbox-token")
     book = sandbox.create_spreadsheet("j", ["Écritures"])

@@ -262,6 +262,16 @@ def test_renewing_keeps_a_long_run_s_lock(store):
     assert not store.renew_lock(OTHER, "long", now=T0)    # nothing held there
 
 
+def test_a_lease_lasts_a_minute_unless_renewed(store):
+    """A crashed run's lease frees the company within a minute; the run's heartbeat renews it
+    while the run lives (backend/services/locked.py)."""
+    assert store.acquire_lock(COMPANY, "run", now=T0)
+    assert store.lock_holder(COMPANY) == ("run", T0 + timedelta(seconds=60))
+    assert store.renew_lock(COMPANY, "run", now=T0 + timedelta(seconds=20))
+    assert store.lock_holder(COMPANY) == ("run", T0 + timedelta(seconds=80))
+    assert store.acquire_lock(COMPANY, "next", now=T0 + timedelta(seconds=80))
+
+
 def test_only_one_of_racing_runs_gets_the_lock(store, make_store):
     stores = [store, make_store()]   # two threads of one process, and another process
     for attempt in range(3):

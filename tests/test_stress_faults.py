@@ -9,6 +9,8 @@ import copy
 import pytest
 import sqlalchemy.exc
 
+import postgres
+
 from backend.demo import build_demo_company
 from backend.errors import ServiceError
 from backend.journal_sheet import ENTRIES_PREFIX, REF_COLUMN
@@ -18,9 +20,10 @@ from backend.services.generate import ANOMALIES_SPEC, generate
 from backend.spreadsheet import ANOMALIES
 from backend.store.ledger import JournalRecord, LedgerStore
 from stress import faults
-from stress.fault_runs import COMPANY, NOW, SETTINGS
+from stress.fault_runs import COMPANY, LATER, NOW, SETTINGS
 from stress.processes import Outcome
 from stress.store_faults import DB_ERROR, INJECTED, StatementCounter, StoreFault, is_clear
+from stress.stores import taking_over
 
 
 @pytest.fixture(scope="module")
@@ -195,5 +198,61 @@ def test_fault_campaign_ci_size(campaign_figures):
     result = faults.campaign()
     print("\n".join(result.lines()))
     assert result.figures["schedules"] == faults.CI_SCHEDULES
+    campaign_figures(result)
+    assert result.ok, result.failures[:5]
+
+
+# --- on PostgreSQL, production's store --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    yield from postgres.for_tests()
+
+
+@pytest.fixture
+def loaded_on_postgresql(demo, postgres_server):
+    """As `loaded`, the store in a database of a PostgreSQL server."""
+    url = postgres_server.create_database("faults")
+    with LocalSandbox() as box:
+        box.stripe.load(copy.deepcopy(demo[0]))
+        sid = box.sheets.create_spreadsheet("Journal des ventes", ["Feuille 1"])
+        store = LedgerStore(url)
+        store.migrate()
+        yield box, sid, store
+        store.close()
+    postgres_server.drop_database(url)
+
+
+@pytest.mark.parametrize("statement", [6, 7], ids=["connection-lost", "lock-timeout"])
+def test_a_store_fault_on_postgresql_is_psycopg_s_own(demo, loaded_on_postgresql, statement,
+                                                      tmp_path):
+    """The server dropping the connection (even statements: SQLAlchemy sees it closed and
+    throws it away) or a lock not granted in time (odd ones): psycopg's errors, clear to the
+    campaign, and the next run on the same engine goes through."""
+    import psycopg
+    box, sid, store = loaded_on_postgresql
+    counter = StatementCounter((StoreFault(statement, DB_ERROR),), str(tmp_path / "f")).attach(store)
+    with pytest.raises(sqlalchemy.exc.OperationalError) as caught:
+        generate(box.stripe_adapter(), box.sheet_adapter(sid), store, SETTINGS, COMPANY, now=NOW)
+    error = caught.value
+    assert is_clear(error) and INJECTED in str(error) and counter.count >= statement
+    if statement % 2:
+        assert isinstance(error.orig, psycopg.errors.LockNotAvailable)
+        assert not error.connection_invalidated
+    else:
+        assert type(error.orig) is psycopg.OperationalError and error.connection_invalidated
+    generate(box.stripe_adapter(), box.sheet_adapter(sid), store, SETTINGS, COMPANY, now=LATER,
+             lease=taking_over(store, COMPANY))
+    assert counts(faults.check(box, sid, store, demo[1])) == NOTHING
+
+
+def test_fault_campaign_ci_size_on_postgresql(postgres_server, campaign_figures):
+    """The same schedules, the ledger store on PostgreSQL (the campaign starts its own server;
+    this test's fixture only applies the suite's rule: skipped without PostgreSQL unless CI)."""
+    result = faults.campaign(store="postgresql")
+    print("\n".join(result.lines()))
+    assert result.figures["schedules"] == faults.CI_SCHEDULES
+    assert result.figures["ledger store"] == "postgresql"
+    result.part = "faults on PostgreSQL"
     campaign_figures(result)
     assert result.ok, result.failures[:5]

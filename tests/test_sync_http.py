@@ -66,6 +66,11 @@ def test_first_sync_creates_links_and_reuses(box):
     product = box.stripe.get(cabine["properties"]["stripe_product_id"])
     assert product["metadata"]["hubspot_product_id"] == cabine["id"]
     assert product["metadata"]["accounting_code"] == cabine["properties"]["code_comptable"]
+    # The new product HubSpot sells monthly has a monthly Stripe price.
+    forfait = hs(box, "products", "Forfait 10 jours par mois — Lyon Presqu'île")
+    monthly = box.stripe.get(box.stripe.get(forfait["properties"]["stripe_product_id"])["default_price"])
+    assert (monthly["type"], monthly["recurring"]["interval"], monthly["unit_amount"]) == (
+        "recurring", "month", 9500)
     # A prospect with an accepted quote is a Stripe customer with a code on both sides.
     horizon = hs(box, "companies", "Horizon Béton SAS")
     customer = box.stripe.get(horizon["properties"]["stripe_customer_id"])

@@ -1,34 +1,78 @@
-"""The HTTP transport under google-api-python-client: google-auth's requests session.
+"""The HTTP transport under google-api-python-client, and how long a Google call may take.
 
 The client's default transport, httplib2, re-sends a request whose connection dropped before
 the answer ("the connection just went stale, so retry regardless"), POSTs included: an append
-whose answer was lost would be applied twice. This transport sends each request once; reads
-are retried by the client (`execute(num_retries=...)`), and a failed write is checked against
-the sheet by the caller before it writes again.
+whose answer was lost would be applied twice. This transport sends each request once; the
+adapter decides what is retried (`Backoff`), and a failed append is checked against the sheet
+by the caller before it is written again.
+
+Time limits. Google ends a request it has been processing for 180 seconds (Sheets answers 503
+"The service is currently unavailable."), and the write may have been applied by then. The
+client waits longer than that for an answer (`REQUEST_TIMEOUT`), so that it hears Google's
+own outcome: a client that gave up at 60 seconds on an append Google was still applying
+would look at the sheet before the rows landed and write them again.
 """
 
 from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import httplib2
 import requests
 from google.auth.transport.requests import AuthorizedSession
 
+GOOGLE_DEADLINE = 180.0      # seconds Google processes one request before answering 503
+# Google's deadline, plus the time for its answer to travel and for the front end's own work.
+REQUEST_TIMEOUT = GOOGLE_DEADLINE + 20.0
+CONNECT_TIMEOUT = 10.0       # reaching Google takes milliseconds; a dead route fails fast
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Google's truncated exponential backoff: before retry n (0-based) wait 2**n seconds plus
+    a random fraction of a second, at most `cap`; a delay the answer asks for (Retry-After)
+    is honoured instead. At most `retries` retries, and no retry that would end more than
+    `budget` seconds after the call began (failed attempts count, a timed-out one with its
+    wait): a call ends in bounded time whatever the service does. The first six waits add up
+    to more than a minute: a per-minute quota has refilled by then.
+
+    `sleep`, `clock` and `rand` are injectable so that tests run on a simulated clock."""
+
+    retries: int = 7
+    cap: float = 64.0
+    budget: float = 180.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    rand: Callable[[], float] = random.random
+
+    def delay(self, retry: int, asked: float | None = None) -> float:
+        if asked is not None:
+            return max(0.0, asked)
+        return min(2.0 ** retry + self.rand(), self.cap)
+
+
+NO_RETRY = Backoff(retries=0)
+
 
 class SessionHttp:
     """What googleapiclient needs of an `http` object: `request(...)` -> (response, content)."""
 
-    def __init__(self, credentials, timeout: float = 60.0) -> None:
+    def __init__(self, credentials, timeout: float = REQUEST_TIMEOUT) -> None:
         self.session = AuthorizedSession(credentials)
         self.timeout = timeout
 
     def request(self, uri, method="GET", body=None, headers=None, redirections=5,
                 connection_type=None):
+        # (connect, read): the read timeout is how long the answer may take to start coming.
+        timeout = (min(CONNECT_TIMEOUT, self.timeout), self.timeout)
         try:
             answer = self.session.request(method, uri, data=body, headers=headers,
-                                          timeout=self.timeout, allow_redirects=redirections > 0)
-        # The client retries a read on the builtin TimeoutError/ConnectionError (what httplib2
-        # raises); requests' own are plain OSErrors to it, and a read that timed out or lost
-        # its connection would fail the run at once instead of being retried.
+                                          timeout=timeout, allow_redirects=redirections > 0)
+        # requests' errors are plain OSErrors; the adapter retries a read on the builtin
+        # TimeoutError/ConnectionError (what httplib2 raises, and what the client knows).
         except requests.exceptions.Timeout as exc:
             raise TimeoutError(str(exc) or "timed out") from exc
         except requests.exceptions.ConnectionError as exc:

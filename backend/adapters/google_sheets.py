@@ -1,10 +1,16 @@
 """The accountant's Google Sheet through the official client (google-api-python-client).
 
 Few calls: one to list the tabs, one batchGet for what a run reads, one append per tab for
-all the rows of a run, one batchUpdate for tabs, formats and highlights. Values are written
-RAW, so a customer called "=HYPERLINK(...)" stays text. Reads may be retried; writes are
-not retried blindly (an append is not idempotent): a failed write raises a ServiceError and
-the use case looks at the sheet before writing again.
+the rows of a run (more when they pass the size below), one batchUpdate for tabs, formats and
+highlights. Values are written RAW, so a customer called "=HYPERLINK(...)" stays text.
+
+Google's limits, kept here: no request body above `MAX_REQUEST_BYTES` (Google recommends 2 MB
+at most; the use case cuts its appends on entry boundaries to the same size, this adapter
+cuts the writes it can cut safely: `replace`, deletions, highlights); ~60 write requests a
+minute per user, refused with 429 before anything is applied, so a 429 is retried on writes
+too, with Google's backoff (`Backoff`); a 5xx or a lost answer is retried on reads and on
+idempotent writes, never on an append or a deletion: those raise a ServiceError saying the
+write may have been applied, and the use case looks at the sheet before writing again.
 """
 
 from __future__ import annotations
@@ -12,21 +18,25 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 
 import httplib2
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from backend.adapters.google_http import SessionHttp
+from backend.adapters.google_http import REQUEST_TIMEOUT, Backoff, SessionHttp
 from backend.errors import ServiceError
 from backend.journal_sheet import SHEETS_EPOCH
 from backend.ports import TabSpec
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 
-READ_RETRIES = 4
+# A quarter below Google's recommended 2 MB per request: what the client sends besides the
+# values (the rest of the JSON) and a margin against "2 MB" meaning 2,000,000 bytes.
+MAX_REQUEST_BYTES = 1_500_000
+NEW_TAB_ROWS = 1000          # the grid of a tab ensure_tabs creates
 HEADER_COLOR = {"red": 0.867, "green": 0.902, "blue": 0.941}
 HIGHLIGHT_COLOR = {"red": 0.973, "green": 0.843, "blue": 0.855}
 WHITE = {"red": 1, "green": 1, "blue": 1}
@@ -54,12 +64,19 @@ def to_cell(value):
 
 
 class GoogleSheetsAdapter:
+    """`timeout`: how long an answer may take (longer than Google's own 180-second deadline,
+    see google_http); `backoff`: how 429s, 5xx and lost connections are retried;
+    `max_request_bytes`: the largest request body the writes that can be cut are cut to."""
+
     def __init__(self, spreadsheet_id: str, credentials, base_url: str | None = None,
-                 timeout: float = 60.0) -> None:
+                 timeout: float = REQUEST_TIMEOUT, backoff: Backoff = Backoff(),
+                 max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
         self.spreadsheet_id = spreadsheet_id
-        http = SessionHttp(credentials, timeout=timeout)   # sends each request once
+        self.http = SessionHttp(credentials, timeout=timeout)   # sends each request once
+        self.backoff = backoff
+        self.max_request_bytes = max_request_bytes
         options = {"api_endpoint": base_url} if base_url else None
-        self.api = build("sheets", "v4", http=http, static_discovery=True,
+        self.api = build("sheets", "v4", http=self.http, static_discovery=True,
                          cache_discovery=False, client_options=options)
         # Built once: each `spreadsheets()` rebuilds its resource from the discovery document
         # (tens of milliseconds of CPU and megabytes of garbage a call).
@@ -69,21 +86,37 @@ class GoogleSheetsAdapter:
         self._sheet_ids: dict[str, int] = {}
 
     def calls(self) -> int:
+        """HTTP requests sent, retries included."""
         return self._calls
 
     def _run(self, request, write: bool = False):
-        """`write`: a request that must not be sent twice (an append, deleting rows)."""
-        self._calls += 1
-        try:
-            return request.execute(num_retries=0 if write else READ_RETRIES)
-        except HttpError as exc:
-            status = exc.resp.status
-            raise ServiceError("sheets", _google_message(exc), status=status,
-                               transient=status == 429 or status >= 500,
-                               applied_unknown=write and status >= 500) from exc
-        except CONNECTION_ERRORS as exc:
-            raise ServiceError("sheets", f"connection failed: {exc or type(exc).__name__}",
-                               transient=True, applied_unknown=write) from exc
+        """Send `request`, retrying what is safe to retry. `write`: a request that must not be
+        sent twice once Google may have applied it (an append, deleting rows).
+
+        The client's own `num_retries` is not used: it retries POSTs too, waits
+        rand() * 2**n seconds with no cap nor Retry-After, and sleeps on a clock tests cannot
+        drive."""
+        started = self.backoff.clock()
+        retry = 0
+        while True:
+            self._calls += 1
+            try:
+                return request.execute(num_retries=0)
+            except HttpError as exc:
+                error, asked, cause = _http_failure(exc, write), _retry_after(exc), exc
+                # A 429 is Google refusing before doing anything: safe to send again.
+                retryable = error.status == 429 or (error.status >= 500 and not write)
+            except CONNECTION_ERRORS as exc:
+                error = ServiceError("sheets", f"connection failed: {exc or type(exc).__name__}",
+                                     transient=True, applied_unknown=write)
+                retryable, asked, cause = not write, None, exc
+            delay = self.backoff.delay(retry, asked)
+            spent = self.backoff.clock() - started
+            if not retryable or retry >= self.backoff.retries \
+                    or spent + delay > self.backoff.budget:
+                raise error from cause
+            self.backoff.sleep(delay)
+            retry += 1
 
     # --- reading ------------------------------------------------------------------------
 
@@ -122,6 +155,11 @@ class GoogleSheetsAdapter:
         return self._run(self.sheets.batchUpdate(
             spreadsheetId=self.spreadsheet_id, body={"requests": requests}), write=True)
 
+    def _batch_updates(self, requests: list[dict]) -> None:
+        """`requests` in order, in as many batchUpdates as keep each body under the limit."""
+        for group in cut_by_size(requests, self.max_request_bytes - len('{"requests": []}')):
+            self._batch_update(group)
+
     def ensure_tabs(self, specs: list[TabSpec]) -> list[str]:
         """Missing tabs created with header, frozen row and column formats, in one call."""
         titles = list(self._sheet_ids) or self.tab_titles()   # known since this run's listing
@@ -135,7 +173,8 @@ class GoogleSheetsAdapter:
             self._sheet_ids[spec.title] = sheet_id
             requests.append({"addSheet": {"properties": {
                 "sheetId": sheet_id, "title": spec.title,
-                "gridProperties": {"rowCount": 1000, "columnCount": max(len(spec.header), 1),
+                "gridProperties": {"rowCount": NEW_TAB_ROWS,
+                                   "columnCount": max(len(spec.header), 1),
                                    "frozenRowCount": 1}}}})
             requests.append(_header_request(sheet_id, spec.header))
             requests += _format_requests(sheet_id, spec)
@@ -151,12 +190,25 @@ class GoogleSheetsAdapter:
             body={"values": [[to_cell(v) for v in row] for row in rows]}), write=True)
 
     def replace(self, spec: TabSpec, rows: list[list]) -> None:
-        # Clearing and writing the same cells again give the same tab: safe to retry.
-        values = self.values
-        self._run(values.clear(spreadsheetId=self.spreadsheet_id, range=quote(spec.title), body={}))
-        self._run(values.update(
-            spreadsheetId=self.spreadsheet_id, range=f"{quote(spec.title)}!A1", valueInputOption="RAW",
-            body={"values": [list(spec.header)] + [[to_cell(v) for v in r] for r in rows]}))
+        """Clear the tab, write header and rows from A1. Each request gives the same tab when
+        sent again, so each is retried like a read. values.update does not grow the grid: a
+        body longer than a new tab's rows first sets the tab's row count; a body over the size
+        limit is written by several updates, each at its row."""
+        values = [list(spec.header)] + [[to_cell(v) for v in r] for r in rows]
+        self._run(self.values.clear(spreadsheetId=self.spreadsheet_id, range=quote(spec.title),
+                                    body={}))
+        if len(values) > NEW_TAB_ROWS:
+            self._run(self.sheets.batchUpdate(spreadsheetId=self.spreadsheet_id, body={
+                "requests": [{"updateSheetProperties": {
+                    "properties": {"sheetId": self._sheet_id(spec.title),
+                                   "gridProperties": {"rowCount": len(values)}},
+                    "fields": "gridProperties.rowCount"}}]}))
+        top = 0
+        for chunk in cut_by_size(values, self.max_request_bytes - len('{"values": []}')):
+            self._run(self.values.update(
+                spreadsheetId=self.spreadsheet_id, range=f"{quote(spec.title)}!A{top + 1}",
+                valueInputOption="RAW", body={"values": chunk}))
+            top += len(chunk)
 
     def _sheet_id(self, title: str) -> int:
         if title not in self._sheet_ids:
@@ -172,7 +224,9 @@ class GoogleSheetsAdapter:
         requests = [{"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
                                                    "startIndex": start, "endIndex": end}}}
                     for start, end in reversed(_runs(sorted(set(indexes))))]
-        self._batch_update(requests)
+        # Bottom first, in order: a later batch's rows are above the earlier ones', so the
+        # indexes stay right across batches.
+        self._batch_updates(requests)
 
     def highlight(self, title: str, indexes: list[int], clear_others: bool = True) -> None:
         sheet_id = self._sheet_id(title)
@@ -182,7 +236,27 @@ class GoogleSheetsAdapter:
         requests += [_background(sheet_id, start, end, HIGHLIGHT_COLOR)
                      for start, end in _runs(sorted(set(indexes)))]
         if requests:
-            self._batch_update(requests)
+            self._batch_updates(requests)
+
+
+def json_size(value) -> int:
+    """Bytes of `value` in a request body, as the client serialises it (json.dumps)."""
+    return len(json.dumps(value))
+
+
+def cut_by_size(items: list, limit: int) -> list[list]:
+    """`items` in order, cut into lists whose JSON array ("[a, b]") stays within `limit`
+    bytes; an item larger than the limit goes alone."""
+    groups: list[list] = [[]]
+    size = 2
+    for item in items:
+        item_size = json_size(item) + 2   # its separator ", "
+        if groups[-1] and size + item_size > limit:
+            groups.append([])
+            size = 2
+        groups[-1].append(item)
+        size += item_size
+    return groups
 
 
 def column_letter(index: int) -> str:
@@ -234,6 +308,37 @@ def _format_requests(sheet_id: int, spec: TabSpec) -> list[dict]:
         "cell": {"userEnteredFormat": {"numberFormat": number_format}},
         "fields": "userEnteredFormat.numberFormat"}}
         for columns, number_format in formats for col in columns]
+
+
+def _http_failure(exc: HttpError, write: bool) -> ServiceError:
+    status = exc.resp.status
+    return ServiceError("sheets", _google_message(exc), status=status,
+                        transient=status == 429 or status >= 500,
+                        applied_unknown=write and status >= 500)
+
+
+def _retry_after(exc: HttpError) -> float | None:
+    """Seconds the answer asks to wait: a Retry-After header (seconds or an HTTP date), else
+    a google.rpc.RetryInfo in the error body ("retryDelay": "1.5s"). Sheets' quota 429 has
+    been seen with neither; other Google APIs send them."""
+    header = exc.resp.get("retry-after")
+    if header:
+        try:
+            return float(header)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(header)
+                return (when - datetime.now(timezone.utc)).total_seconds()
+            except (TypeError, ValueError):
+                pass
+    try:
+        details = json.loads(exc.content.decode("utf-8"))["error"].get("details") or []
+        for detail in details:
+            if detail.get("@type") == "type.googleapis.com/google.rpc.RetryInfo":
+                return float(str(detail["retryDelay"]).removesuffix("s"))
+    except (ValueError, KeyError, AttributeError, TypeError):
+        pass
+    return None
 
 
 def _google_message(exc: HttpError) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from backend.errors import ServiceError
 from backend.ports import TabSpec, no_progress
 
 
@@ -98,23 +99,38 @@ class MemoryStripe:
     def calls(self) -> int:
         return self._calls
 
-    def _listed(self, kind: str, created_gte=None, created_lt=None) -> Iterator[dict]:
+    def _listed(self, kind: str, created_gte=None, created_lt=None,
+                status=None) -> Iterator[dict]:
         self._calls += 1
         customers = {c["id"]: c for c in self.company.get("customers", [])}
         items = [_expanded(o, customers) for o in self.company.get(kind, [])
                  if (created_gte is None or o["created"] >= created_gte)
-                 and (created_lt is None or o["created"] < created_lt)]
+                 and (created_lt is None or o["created"] < created_lt)
+                 and (status is None or o.get("status") == status)]
         return iter(sorted(items, key=lambda o: (o["created"], o["id"]), reverse=True))
 
-    def invoices(self, created_gte=None, created_lt=None, progress=no_progress, keep=None):
-        return map(keep or (lambda d: d), self._listed("invoices", created_gte, created_lt))
+    def invoices(self, created_gte=None, created_lt=None, progress=no_progress, keep=None,
+                 status=None):
+        return map(keep or (lambda d: d),
+                   self._listed("invoices", created_gte, created_lt, status))
 
     def credit_notes(self, created_gte=None, created_lt=None, keep=None):
         return map(keep or (lambda d: d), self._listed("credit_notes", created_gte, created_lt))
 
     def invoice(self, invoice_id):
+        return self._one("invoices", invoice_id, "invoice")
+
+    def credit_note(self, credit_note_id):
+        return self._one("credit_notes", credit_note_id, "credit note")
+
+    def _one(self, kind: str, object_id: str, label: str) -> dict:
+        """One document, customer expanded; Stripe's 404 for an id it does not have."""
         self._calls += 1
-        return next(i for i in self.company["invoices"] if i["id"] == invoice_id)
+        customers = {c["id"]: c for c in self.company.get("customers", [])}
+        for obj in self.company.get(kind, []):
+            if obj["id"] == object_id:
+                return _expanded(obj, customers)
+        raise ServiceError("stripe", f"No such {label}: '{object_id}'", status=404)
 
     def customers(self):
         return self._listed("customers")

@@ -1,7 +1,9 @@
 """Stripe products, prices and customers for the sync, through `stripe.StripeClient`.
 
 Every write carries an idempotency key that names the change, so a sync retried after a crash
-gets Stripe's stored answer instead of a second product or customer.
+gets Stripe's stored answer instead of a second product or customer. A 400 (Stripe refuses
+what one record holds) is raised as `StripeRefusal`, which the sync reports for that record
+alone; every other failure stays a `ServiceError` that ends the run.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import threading
 import stripe
 
 from backend.adapters.stripe_source import _has_requests, service_error
+from backend.sync import stripe_rules
+from backend.sync.stripe_rules import StripeRefusal
 
 PAGE = 100
 
@@ -33,6 +37,11 @@ class StripeCatalogAdapter:
             self._calls += 1
         try:
             result = fn(*args, **kwargs)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status != 400:
+                raise service_error(exc) from exc
+            raise StripeRefusal(exc.user_message or str(exc), param=exc.param,
+                                code=exc.code) from exc
         except stripe.StripeError as exc:
             raise service_error(exc) from exc
         return result
@@ -59,9 +68,11 @@ class StripeCatalogAdapter:
     def create_product(self, fields: dict, hubspot_id: str, key: str) -> dict:
         metadata = {"accounting_code": fields["code"], "hubspot_product_id": hubspot_id,
                     **{f"analytic_axis_{i}": fields[f"axis_{i}"] for i in (1, 2, 3)}}
-        params = {"name": fields["name"], "metadata": metadata,
-                  "default_price_data": {"currency": "eur", "unit_amount": fields["price"],
-                                         "tax_behavior": "exclusive"}}
+        first_price = {"currency": "eur", "unit_amount": fields["price"],
+                       "tax_behavior": "exclusive"}
+        if stripe_rules.recurring(fields.get("period") or ""):
+            first_price["recurring"] = stripe_rules.recurring(fields["period"])
+        params = {"name": fields["name"], "metadata": metadata, "default_price_data": first_price}
         if fields["description"]:
             params["description"] = fields["description"]
         return self._call(self.client.v1.products.create, params=params,

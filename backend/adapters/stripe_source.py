@@ -192,19 +192,26 @@ class StripeSourceAdapter:
     # --- the port --------------------------------------------------------------------------
 
     def invoices(self, created_gte=None, created_lt=None, progress: Progress = no_progress,
-                 keep: Keep | None = None):
-        return self._listing("/v1/invoices", {"expand": ["data.customer"]}, created_gte,
-                             created_lt, progress, "Factures lues", "/v1/invoices/{id}/lines",
-                             keep)
+                 keep: Keep | None = None, status: str | None = None):
+        params = {"expand": ["data.customer"], **({"status": status} if status else {})}
+        return self._listing("/v1/invoices", params, created_gte, created_lt, progress,
+                             "Factures lues", "/v1/invoices/{id}/lines", keep)
 
     def credit_notes(self, created_gte=None, created_lt=None, keep: Keep | None = None):
         return self._listing("/v1/credit_notes", {"expand": ["data.customer"]}, created_gte,
                              created_lt, lines_path="/v1/credit_notes/{id}/lines", keep=keep)
 
     def invoice(self, invoice_id: str) -> dict:
-        """One invoice with all its lines (one call, more past a hundred lines)."""
-        return self._complete_lines(self._get(f"/v1/invoices/{invoice_id}", {}),
-                                    "/v1/invoices/{id}/lines")
+        """One invoice with all its lines and its customer (one call, more past ten lines)."""
+        return self._complete_lines(
+            self._get(f"/v1/invoices/{invoice_id}", {"expand": ["customer"]}),
+            "/v1/invoices/{id}/lines")
+
+    def credit_note(self, credit_note_id: str) -> dict:
+        """One credit note with all its lines and its customer."""
+        return self._complete_lines(
+            self._get(f"/v1/credit_notes/{credit_note_id}", {"expand": ["customer"]}),
+            "/v1/credit_notes/{id}/lines")
 
     def customers(self):
         return self._sequential("/v1/customers", {})

@@ -5,10 +5,11 @@ HubSpot is where the coworking sells, and the master of products and of their ac
 fields. What the demo holds, for the product and customer syncs to work on:
 
 - products: every Stripe product, with the same name, description, price (euros, a decimal
-  string), accounting code and sections (`code_comptable`, `axe_analytique_1..3`) and its
-  Stripe id (`stripe_product_id`), except that one price was changed in HubSpot since the
-  last sync ("Poste nomade — Lyon Presqu'île", 160.00 -> 165.00); plus two products created
-  in HubSpot this month and not yet in Stripe;
+  string), billing frequency (`recurringbillingfrequency` "monthly" for the subscriptions),
+  accounting code and sections (`code_comptable`, `axe_analytique_1..3`) and its Stripe id
+  (`stripe_product_id`), except that one price was changed in HubSpot since the last sync
+  ("Poste nomade — Lyon Presqu'île", 160.00 -> 165.00); plus two products created in HubSpot
+  this month and not yet in Stripe, one sold by the hour and one sold monthly;
 - companies (company customers) and contacts (people) for every Stripe customer linked to
   HubSpot, carrying `stripe_customer_id` and `code_comptable` as the Stripe customer's
   metadata has them, except one company and one contact whose HubSpot record lacks the
@@ -36,6 +37,7 @@ from datetime import datetime, timezone
 from backend.core.codes import ascii_fold
 from backend.demo.common import DAY, IdFactory, Month
 from backend.demo.company import DEMO_COMPANY, build_demo_company
+from backend.sync.stripe_rules import HUBSPOT_FREQUENCIES
 
 CUSTOM_PROPERTIES = {
     "products": [
@@ -62,6 +64,8 @@ _COUNTRIES = {"FR": "France"}
 # lookup key), and its new unit price in cents.
 REPRICED_LOOKUP_KEY = "nomade_lyon_mensuel"
 REPRICED_AMOUNT = 16500
+# A Stripe price's (interval, interval_count) -> HubSpot's billing frequency.
+FREQUENCIES = {period: frequency for frequency, period in HUBSPOT_FREQUENCIES.items()}
 
 
 @dataclass(frozen=True)
@@ -73,16 +77,17 @@ class _NewProduct:
     code: str
     sections: tuple[str, str, str]
     day: int                        # of the month it was created in HubSpot
+    frequency: str = ""             # HubSpot's recurringbillingfrequency; "" sold once
 
 
 NEW_PRODUCTS = (
     _NewProduct("Cabine téléphonique — Paris Bastille",
                 "Cabine insonorisée pour un appel ou une visio, à l'heure.", 1200,
                 "cabine_paris_unitaire", "706300", ("SALLES", "PARIS-11", "PONCTUEL"), 6),
-    _NewProduct("Carnet de 10 pass journée — Lyon Presqu'île",
-                "Dix journées en espace ouvert, valables six mois.", 19000,
-                "carnet_pass_lyon_unitaire", "706400", ("COWORKING", "LYON-PRESQU", "PONCTUEL"),
-                14),
+    _NewProduct("Forfait 10 jours par mois — Lyon Presqu'île",
+                "Dix journées par mois en espace ouvert, sans engagement.", 9500,
+                "forfait10_lyon_mensuel", "706100", ("COWORKING", "LYON-PRESQU", "ABONNEMENT"),
+                14, "monthly"),
 )
 
 
@@ -193,6 +198,10 @@ class _Builder:
             properties = {"name": product["name"], "description": product["description"],
                           "price": _euros(amount), "hs_sku": price["lookup_key"],
                           "stripe_product_id": product["id"]}
+            if price["recurring"]:
+                billing = price["recurring"]
+                properties["recurringbillingfrequency"] = FREQUENCIES[
+                    (billing["interval"], billing["interval_count"])]
             if "accounting_code" in metadata:
                 properties["code_comptable"] = metadata["accounting_code"]
             for axis in (1, 2, 3):
@@ -204,6 +213,8 @@ class _Builder:
             properties = {"name": new.name, "description": new.description,
                           "price": _euros(new.price_cents), "hs_sku": new.sku,
                           "code_comptable": new.code}
+            if new.frequency:
+                properties["recurringbillingfrequency"] = new.frequency
             for axis, section in enumerate(new.sections, start=1):
                 properties[f"axe_analytique_{axis}"] = section
             at = self.month.at(new.day, 9, 40)

@@ -8,6 +8,10 @@
   if that instance dies. The task is named after the job: Cloud Tasks refuses a second task
   of the same name, so a job cannot be queued twice.
 
+A job stopped by SIGTERM (the instance is going away) is retried by the queue where there is
+one: `retries` says whether the dispatcher's queue runs a job again when the request that ran
+it fails (Cloud Tasks does, with backoff); the others close it for a person to start again.
+
 Why Cloud Tasks with an HTTP target rather than App Engine tasks trusting the
 `X-AppEngine-QueueName` header: the OIDC token is verified by the same code as every other
 caller (signature, audience, service account), wherever the backend runs; a header is only
@@ -30,15 +34,21 @@ DISPATCH_DEADLINE_SECONDS = 600
 
 
 class Dispatcher(Protocol):
+    retries: bool
+
     def dispatch(self, job: Job, execute: Execute) -> None: ...
 
 
 class InlineDispatcher:
+    retries = False
+
     def dispatch(self, job: Job, execute: Execute) -> None:
         execute(job.id)
 
 
 class ThreadDispatcher:
+    retries = False      # the thread dies with the process: nobody would run the job again
+
     def __init__(self) -> None:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -59,6 +69,8 @@ class ThreadDispatcher:
 
 
 class CloudTasksDispatcher:
+    retries = True       # a task whose request fails is tried again, with backoff
+
     def __init__(self, queue_path: str, target_url: str, service_account: str,
                  audience: str | None = None, client=None) -> None:
         if not (queue_path and target_url and service_account):

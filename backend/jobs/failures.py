@@ -40,6 +40,10 @@ def explain(exc: BaseException, label: str) -> tuple[str, str, str]:
         return DONE, "refused", f"Le FEC serait invalide : {scrub(str(exc))}"
     if isinstance(exc, ServiceError):
         service = SERVICE_NAMES.get(exc.service, exc.service)
+        own = getattr(exc, "french", None)
+        if isinstance(own, str) and own:
+            # The adapter knows what a person must do (a HubSpot scope to grant, say).
+            return FAILED, "error", f"{label} : {scrub(own)}"
         if exc.status in (401, 403):
             return FAILED, "error", (f"{service} refuse l'accès avec la clé configurée pour cette "
                                      "société ; prévenez la personne qui a installé le service.")

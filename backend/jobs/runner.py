@@ -7,6 +7,17 @@ with a progress callback that stores the stage and a percentage, and stores the 
 the report's French line and summary, or what went wrong in French. Anything else goes to
 the log with secrets scrubbed.
 
+A job is stopped by SIGTERM at its next safe point (backend/jobs/shutdown.py): its run is
+recorded as interrupted and its lease freed at once; with Cloud Tasks the job goes back to the
+queue and `execute` raises RetryLater, so that the task's request fails and Cloud Tasks runs it
+again (on another instance: this one is going away), taking up where it stopped; with a worker
+thread, which dies with the process, the job is closed with a French message saying to start
+it again (a job left queued would show "en cours" and block the company until it went stale).
+A job killed outright (no SIGTERM, or past the grace) goes quiet: its runner touches it every
+TOUCH_EVERY seconds while it lives, so one silent for STALE_AFTER (90 s) is dead; the company
+may then start another, and a Cloud Tasks delivery of a job still running (elsewhere, or on a
+dead instance) answers RetryLater until the job is over or silent long enough to take over.
+
 `request` is `start` for a caller that must not be turned away when the company has a job
 running (a webhook announcing a change: its sender will not ask again): the action is
 remembered (`PendingStarts`, in the ledger store so that every instance sees it) and started
@@ -21,28 +32,52 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from backend.auth.companies import Companies, Company
+from backend.errors import Interrupted
 from backend.jobs.actions import PREPARE, Action
 from backend.jobs.connections import Connect
 from backend.jobs.dispatch import Dispatcher
 from backend.jobs.failures import explain
-from backend.jobs.model import DONE, FAILED, Job
-from backend.jobs.store import JobStore
+from backend.jobs.model import DONE, FAILED, RUNNING, Job
+from backend.jobs.shutdown import PROCESS, Stopping
+from backend.jobs.store import INTERRUPTED, JobStore
 from backend.secrets import scrub
+from backend.services.locked import stop_on
 from backend.store.ledger import LedgerStore
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(minutes=15)     # longer than any request App Engine lets live
+# A running job is touched every TOUCH_EVERY seconds while its runner lives; one not heard of
+# for STALE_AFTER died with its instance: the company may start another, a retry takes it up.
+TOUCH_EVERY = 20.0
+STALE_AFTER = timedelta(seconds=90)
 KEEP_JOBS = timedelta(days=90)
 PROGRESS_EVERY = 0.3                    # seconds between two stored updates of one stage
 
 
+# A run that could no longer be sure it was the only one writing for the company.
+LEASE_LOST = ("L'action a été interrompue : elle n'a pas pu confirmer qu'elle était seule à "
+              "écrire pour cette société. Relancez-la : elle reprendra là où elle s'est "
+              "arrêtée, sans rien écrire deux fois.")
+
+
 class UnknownAction(KeyError):
     pass
+
+
+class RetryLater(Exception):
+    """The request that ran the job must fail, so that Cloud Tasks tries it again later
+    (backend/web/service.py answers 503): the job was stopped by SIGTERM and is back in the
+    queue, or it is running on another instance, which may have died (the retry then finds
+    it over, or silent long enough to take it up)."""
+
+    def __init__(self, job_id: str, why: str) -> None:
+        super().__init__(f"job {job_id}: {why}; Cloud Tasks is to try again")
+        self.job_id = job_id
 
 
 class PendingStarts:
@@ -103,8 +138,11 @@ class JobRunner:
     def __init__(self, store: JobStore, dispatcher: Dispatcher, actions: Mapping[str, Action],
                  companies: Companies, connect: Connect,
                  clock: Callable[[], datetime] = utcnow, stale_after: timedelta = STALE_AFTER,
-                 pending: PendingStarts | None = None) -> None:
+                 pending: PendingStarts | None = None, stopping: Stopping = PROCESS,
+                 touch_every: float = TOUCH_EVERY) -> None:
         self.store = store
+        self.stopping = stopping      # SIGTERM sets the stop event of every job it runs
+        self.touch_every = touch_every
         self.pending = pending
         self.dispatcher = dispatcher
         self.actions = actions
@@ -155,12 +193,37 @@ class JobRunner:
         job = self.store.claim(job_id, f"{self.worker}:{threading.get_ident()}", self.clock(),
                                self.stale_after)
         if job is None:
+            current = self.store.get(job_id)
+            if (current is not None and current.state == RUNNING
+                    and getattr(self.dispatcher, "retries", False)):
+                raise RetryLater(job_id, "running on another instance")
             log.info("job %s: nothing to do (finished, or taken by another worker)", job_id)
             return
         try:
-            self._execute(job)
+            with self.stopping.running() as stop, stop_on(stop), self._alive(job.id):
+                self._execute(job)
         finally:
             self._start_pending(job.company)
+
+    @contextmanager
+    def _alive(self, job_id: str) -> Iterator[None]:
+        """Touch the job while it runs, so that only a dead worker's job goes stale."""
+        over = threading.Event()
+
+        def beat() -> None:
+            while not over.wait(self.touch_every):
+                try:
+                    self.store.touch(job_id, self.clock())
+                except Exception:   # the next beat tries again; progress touches it too
+                    log.warning("job %s not touched: %s", job_id, scrub(traceback.format_exc()))
+
+        thread = threading.Thread(target=beat, name=f"job-alive-{job_id[:8]}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            over.set()
+            thread.join()
 
     def _start_pending(self, company_id: str) -> None:
         if self.pending is None:
@@ -204,12 +267,25 @@ class JobRunner:
                               self.clock(), list(getattr(report, "files", ())))
             log.info("job %s: %s done for %s in %.2f s (%s)", job.id, job.action, job.company,
                      time.perf_counter() - started, outcome)
+        except Interrupted as exc:
+            self._interrupted(job, exc)
         except Exception as exc:
             state, outcome, message = explain(exc, action.label)
             level = logging.WARNING if state == DONE else logging.ERROR
             log.log(level, "job %s: %s for %s failed: %s", job.id, job.action, job.company,
                     scrub(traceback.format_exc()))
             self.store.finish(job.id, state, outcome, message, {}, self.clock())
+
+    def _interrupted(self, job: Job, exc: Interrupted) -> None:
+        """A job stopped at a safe point: back to the queue if the queue runs it again,
+        else closed with what to do."""
+        log.warning("job %s: %s for %s stopped at a safe point (%s)", job.id, job.action,
+                    job.company, exc.reason)
+        if exc.reason == Interrupted.SIGNAL and getattr(self.dispatcher, "retries", False):
+            if self.store.requeue(job.id, self.clock()):
+                raise RetryLater(job.id, "stopped by SIGTERM, back in the queue") from exc
+        message = INTERRUPTED if exc.reason == Interrupted.SIGNAL else LEASE_LOST
+        self.store.finish(job.id, FAILED, "error", message, {}, self.clock())
 
     def _purge(self, now: datetime) -> None:
         try:

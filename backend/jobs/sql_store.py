@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from backend.jobs.model import ACTIVE, DONE, QUEUED, RUNNING, Job, JobFile
-from backend.jobs.store import INTERRUPTED
+from backend.jobs.store import INTERRUPTED, RESUMING
 from backend.store import schema
 from backend.store import migrations
 from backend.store.schema import begin_write, job_files, jobs
@@ -92,6 +92,19 @@ class SqlJobStore:
                 conn.execute(job_files.insert(), [
                     {"job_id": job_id, "name": f.name, "media_type": f.media_type,
                      "content": f.content} for f in files])
+
+    def touch(self, job_id, now):
+        stmt = (jobs.update().where(jobs.c.id == job_id, jobs.c.state == RUNNING,
+                                    jobs.c.updated_at < now)
+                .values(updated_at=now))
+        with begin_write(self.engine) as conn:
+            conn.execute(stmt)
+
+    def requeue(self, job_id, now):
+        stmt = (jobs.update().where(jobs.c.id == job_id, jobs.c.state == RUNNING)
+                .values(state=QUEUED, worker="", stage=RESUMING, updated_at=now))
+        with begin_write(self.engine) as conn:
+            return conn.execute(stmt).rowcount == 1
 
     def active(self, company):
         with self.engine.connect() as conn:

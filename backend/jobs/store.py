@@ -3,7 +3,8 @@
 The one rule every adapter keeps: a company has at most one active (queued or running) job.
 `create` inserts a job only if the company has none, atomically; otherwise it answers the
 active one. An active job not heard of for `stale_after` (its worker died with its
-instance) is closed as interrupted first, so that a crash never blocks a company.
+instance) is closed as interrupted first, so that a crash never blocks a company. A running
+job is heard of through its progress and `touch`, which its runner calls while it lives.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from backend.jobs.model import ACTIVE, DONE, FAILED, QUEUED, RUNNING, Job, JobFi
 
 INTERRUPTED = ("L'action a été interrompue (le serveur a redémarré) ; "
                "relancez-la : elle reprendra là où elle s'est arrêtée.")
+# A job stopped by SIGTERM and put back in the queue: the sidebar shows it while Cloud Tasks
+# tries again.
+RESUMING = ("Interrompue par un redémarrage du serveur, sans rien écrire deux fois ; "
+            "elle reprend d'elle-même dans un instant.")
 
 
 class JobStore(Protocol):
@@ -35,6 +40,14 @@ class JobStore(Protocol):
     def finish(self, job_id: str, state: str, outcome: str, message: str, result: dict,
                now: datetime, files: list[JobFile] = ()) -> None:
         """The job is over (DONE or FAILED): the company may start another."""
+
+    def touch(self, job_id: str, now: datetime) -> None:
+        """A sign of life of a running job (its updated_at), between progress reports."""
+
+    def requeue(self, job_id: str, now: datetime) -> bool:
+        """running -> queued, its worker forgotten and RESUMING shown: the job's next attempt
+        (a Cloud Tasks retry) claims it again. The company keeps it as its active job. False
+        if the job was not running."""
 
     def active(self, company: str) -> Job | None: ...
 
@@ -97,6 +110,20 @@ class MemoryJobStore:
             if job and job.state in ACTIVE:
                 self._close(job, state, outcome, message, result, now)
                 self._files[job_id] = {f.name: f for f in files}
+
+    def touch(self, job_id, now):
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job and job.state == RUNNING:
+                job.updated_at = max(job.updated_at, now)
+
+    def requeue(self, job_id, now):
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state != RUNNING:
+                return False
+            job.state, job.worker, job.stage, job.updated_at = QUEUED, "", RESUMING, now
+            return True
 
     def _close(self, job, state, outcome, message, result, now) -> None:
         job.state, job.outcome, job.message, job.result = state, outcome, message, dict(result)

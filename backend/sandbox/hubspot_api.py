@@ -11,15 +11,21 @@ properties, associations v4) that the official `hubspot-api-client` talks to unc
 all of them at the sandbox. Answers follow HubSpot's OpenAPI files: objects with string
 properties and ISO timestamps, cursor paging for lists, offset paging and `total` for
 searches, batch limits (100 inputs) with 207 multi-status answers, HubSpot's error bodies
-(`status`, `message`, `correlationId`, `category`), private-app token checks and the rolling
-ten-second rate limit (429 `TEN_SECONDLY_ROLLING` with the `X-HubSpot-RateLimit-*` headers).
-It also signs webhook deliveries as HubSpot does (v3), for the backend's webhook endpoint.
+(`status`, `message`, `correlationId`, `category`), private-app token checks, the token's
+scopes (403 MISSING_SCOPES, `hubspot_scopes`), the limits (the rolling ten seconds, 429
+`TEN_SECONDLY_ROLLING` with the `X-HubSpot-RateLimit-*` headers; the search endpoints' own
+per-second limit, which they answer without those headers and which the ten seconds do not
+count, as the OpenAPI files' `x-hubspot-rate-limit-exemptions` say of them and of the
+association batch endpoints; the daily limit), and a search index that lags behind writes
+by `lag` seconds. It also signs webhook deliveries as HubSpot does (v3), for the backend's
+webhook endpoint.
 """
 
 from __future__ import annotations
 
 import hmac
 import itertools
+import re
 import threading
 import time
 from collections import Counter, deque
@@ -28,19 +34,20 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from urllib.parse import unquote
 
+from backend.sandbox import hubspot_scopes
 from backend.sandbox import hubspot_search as search
 from backend.sandbox import hubspot_webhooks as webhooks
 from backend.sandbox.faults import FaultPlan
 from backend.sandbox.hubspot_associations import AssociationGraph, type_spec
-from backend.sandbox.hubspot_errors import (NO_CREDENTIALS, RATE_LIMITED, HubSpotError,
-                                            invalid, not_found, property_errors,
-                                            too_many_inputs)
+from backend.sandbox.hubspot_errors import (DAILY, NO_CREDENTIALS, SECONDLY, TEN_SECONDLY,
+                                            HubSpotError, invalid, not_found,
+                                            property_errors, rate_limited, too_many_inputs)
 from backend.sandbox.hubspot_properties import PropertyRegistry
 from backend.sandbox.hubspot_schema import (ASSOCIATION_TYPES, CONTACT_MODIFIED, CREATED,
                                             DEFAULT_ASSOCIATION, MODIFIED, OBJECT_ID,
                                             READ_ONLY, TYPES, ObjectType, always_answered,
                                             type_named)
-from backend.sandbox.hubspot_store import ObjectStore, Record, iso, render
+from backend.sandbox.hubspot_store import MAX_LAG, ObjectStore, Record, iso, render
 from backend.sandbox.server import Request, Response, Service
 
 BATCH_LIMIT = 100                 # inputs of an object batch
@@ -48,6 +55,11 @@ ASSOCIATION_BATCH_LIMIT = 1000    # inputs of an association batch read
 LIST_LIMIT, LIST_DEFAULT = 100, 10
 ASSOCIATION_PAGE, ASSOCIATION_PAGE_DEFAULT = 500, 500
 RATE_WINDOW = 10.0                # seconds: HubSpot's TEN_SECONDLY_ROLLING policy
+SEARCH_WINDOW = 1.0               # seconds: the search endpoints' limit (5 a second on HubSpot)
+DAY = 86_400.0
+PRIVATE_APP_DAILY = 250_000       # requests a day of a private app (Free and Starter accounts)
+_SEARCH = re.compile(r"^/crm/v3/objects/[^/]+/search$")
+_ASSOCIATION_BATCH = re.compile(r"^/crm/v4/associations/[^/]+/[^/]+/batch/")
 FIRST_ID = 40_000_000_001         # record ids handed out when nothing is loaded
 _ACCOUNT_CREATED = datetime(2019, 1, 7, 9, 0, tzinfo=timezone.utc)   # standard properties'
 _LOADABLE = {"properties", "associations", *TYPES}
@@ -61,20 +73,33 @@ class HubSpotSandbox(Service):
 
     def __init__(self, plan: FaultPlan | None = None, access_token: str = "pat-sandbox",
                  client_secret: str = "hubspot-secret", rate_limit_per_10s: int | None = None,
-                 *, clock: Callable[[], float] = time.time) -> None:
+                 *, clock: Callable[[], float] = time.time, scopes: Iterable[str] | None = None,
+                 search_limit_per_second: int | None = None,
+                 daily_limit: int = PRIVATE_APP_DAILY, lag: float = 0.0) -> None:
         """`rate_limit_per_10s`: more requests than that within a rolling ten seconds get
         HubSpot's 429 (private apps get 100, or 190 on Professional and Enterprise
-        accounts); None: no limit. `clock` dates what the API writes."""
+        accounts); None: no limit. `search_limit_per_second`: the same for searches (5 on
+        HubSpot); None: no limit. `daily_limit`: requests a (UTC) day. `scopes`: the
+        token's (default: exactly those the product needs). `lag`: seconds the search index
+        runs behind writes. `clock` is the sandbox's now: it dates what the API writes,
+        and the limits and the lag follow it."""
         super().__init__(plan)
         self.access_token = access_token
         self.client_secret = client_secret
         self.rate_limit_per_10s = rate_limit_per_10s
+        self.search_limit_per_second = search_limit_per_second
+        self.daily_limit = daily_limit
+        self.scopes = frozenset(hubspot_scopes.PRODUCT_SCOPES if scopes is None else scopes)
+        self.lag = lag
         self.clock = clock
         self.stores = {name: ObjectStore(kind) for name, kind in TYPES.items()}
         self.properties = PropertyRegistry(list(TYPES.values()), iso(_ACCOUNT_CREATED))
         self.associations = AssociationGraph()
         self._next_id = FIRST_ID
         self._recent: deque[float] = deque()
+        self._searches: deque[float] = deque()
+        self._today, self._used_today = None, 0
+        self.limited: Counter[str] = Counter()     # 429s answered, by policy
         self._rate_lock = threading.Lock()
         self._event_ids = itertools.count(3_816_279_340)
         self._subscriptions: dict[str, int] = {}
@@ -156,7 +181,8 @@ class HubSpotSandbox(Service):
         """Archive a record as a person would (it leaves the lists, searches and
         associations; `archived=true` still finds it)."""
         with self.lock:
-            self.stores[self._kind(object_type).name].archive(str(id), self._stamp(at))
+            self.stores[self._kind(object_type).name].archive(str(id), self._stamp(at),
+                                                              self.clock())
 
     def associate(self, from_type: str, from_id: str, to_type: str, to_id: str,
                   type_id: int | None = None) -> None:
@@ -209,7 +235,8 @@ class HubSpotSandbox(Service):
         limits: dict[str, str] = {}
         try:
             self._authenticate(request)
-            limits = self._throttle()
+            limits = self._throttle(request)
+            self._check_scopes(request)
             response = super().dispatch(request)
         except HubSpotError as error:
             response = error.response()
@@ -218,9 +245,9 @@ class HubSpotSandbox(Service):
 
     def error_response(self, status: int, message: str) -> Response:
         """HubSpot's body for `status` (injected faults, unknown routes)."""
-        headers = self._rate_headers(0) if status == 429 else {}
-        return HubSpotError(status, RATE_LIMITED if status == 429 else message,
-                            headers=headers).response()
+        if status == 429:
+            return rate_limited(TEN_SECONDLY, self._rate_headers(0)).response()
+        return HubSpotError(status, message).response()
 
     def _authenticate(self, request: Request) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -228,22 +255,56 @@ class HubSpotSandbox(Service):
                                                                  self.access_token.encode()):
             raise HubSpotError(401, NO_CREDENTIALS)
 
-    def _throttle(self) -> dict[str, str]:
-        if not self.rate_limit_per_10s:
-            return {}
-        now = time.monotonic()
+    def _check_scopes(self, request: Request) -> None:
+        missing = hubspot_scopes.unmet(
+            hubspot_scopes.required(request.method, request.path) or [], self.scopes)
+        if missing:
+            raise HubSpotError(403, hubspot_scopes.MESSAGE,
+                               fields=hubspot_scopes.missing_scopes_body(missing))
+
+    def _throttle(self, request: Request) -> dict[str, str]:
+        """Count the request against the limits, or refuse it with HubSpot's 429; the
+        headers its answer carries. Searches have their own limit and, like the
+        association batch endpoints, are exempt from the ten seconds and answer with the
+        daily headers only."""
+        searching = request.method == "POST" and bool(_SEARCH.match(request.path))
+        exempt = searching or bool(_ASSOCIATION_BATCH.match(request.path))
+        now = self.clock()
         with self._rate_lock:
-            while self._recent and now - self._recent[0] >= RATE_WINDOW:
-                self._recent.popleft()
-            if len(self._recent) >= self.rate_limit_per_10s:
-                raise HubSpotError(429, RATE_LIMITED, headers=self._rate_headers(0))
-            self._recent.append(now)
-            return self._rate_headers(self.rate_limit_per_10s - len(self._recent))
+            if self._today != now // DAY:
+                self._today, self._used_today = now // DAY, 0
+            if self._used_today >= self.daily_limit:
+                self._refuse(DAILY, self._daily_headers(), {} if exempt else self._rate_headers(0))
+            if searching and self.search_limit_per_second:
+                _expire(self._searches, now, SEARCH_WINDOW)
+                if len(self._searches) >= self.search_limit_per_second:
+                    self._refuse(SECONDLY, self._daily_headers())
+            if not exempt and self.rate_limit_per_10s:
+                _expire(self._recent, now, RATE_WINDOW)
+                if len(self._recent) >= self.rate_limit_per_10s:
+                    self._refuse(TEN_SECONDLY, self._daily_headers(), self._rate_headers(0))
+            self._used_today += 1
+            if searching:
+                self._searches.append(now)
+            headers = self._daily_headers()
+            if not exempt and self.rate_limit_per_10s:
+                self._recent.append(now)
+                headers.update(self._rate_headers(self.rate_limit_per_10s - len(self._recent)))
+            return headers
+
+    def _refuse(self, policy: str, *headers: dict[str, str]) -> None:
+        self.limited[policy] += 1
+        raise rate_limited(policy, {k: v for part in headers for k, v in part.items()})
+
+    def _daily_headers(self) -> dict[str, str]:
+        return {"X-HubSpot-RateLimit-Daily": str(self.daily_limit),
+                "X-HubSpot-RateLimit-Daily-Remaining":
+                    str(max(self.daily_limit - self._used_today, 0))}
 
     def _rate_headers(self, remaining: int) -> dict[str, str]:
-        return {"X-HubSpot-RateLimit-Max": str(self.rate_limit_per_10s or 100),
-                "X-HubSpot-RateLimit-Remaining": str(remaining),
-                "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(RATE_WINDOW * 1000))}
+        return {"X-HubSpot-RateLimit-Interval-Milliseconds": str(int(RATE_WINDOW * 1000)),
+                "X-HubSpot-RateLimit-Max": str(self.rate_limit_per_10s or 100),
+                "X-HubSpot-RateLimit-Remaining": str(remaining)}
 
     # --- routes ----------------------------------------------------------------------------
 
@@ -323,7 +384,9 @@ class HubSpotSandbox(Service):
     def _search(self, request: Request, type: str) -> Response:
         store = self._store(type)
         query = search.parse(_body(request))
-        found = search.run(query, store, self.properties)
+        # The index runs `lag` seconds behind the writes; reads by id and lists do not.
+        as_of = self.clock() - min(self.lag, MAX_LAG) if self.lag else None
+        found = search.run(query, store, self.properties, as_of)
         names = self._names(store.kind, query.properties)
         body = {"total": found.total, "results": [render(r, names) for r in found.records]}
         if found.next_after is not None:
@@ -389,7 +452,7 @@ class HubSpotSandbox(Service):
     def _archive_one(self, request: Request, type: str, id: str) -> Response:
         store = self._store(type)
         if store.get(id) is not None:    # archiving twice, or a missing id, is not an error
-            store.archive(id, self._stamp())
+            store.archive(id, self._stamp(), self.clock())
         return Response(204, b"", {})
 
     def _batch_archive(self, request: Request, type: str) -> Response:
@@ -397,7 +460,7 @@ class HubSpotSandbox(Service):
         now = self._stamp()
         for item in _inputs(_body(request), BATCH_LIMIT):
             if store.get(str(item.get("id"))) is not None:
-                store.archive(str(item.get("id")), now)
+                store.archive(str(item.get("id")), now, self.clock())
         return Response(204, b"", {})
 
     # --- properties ------------------------------------------------------------------------
@@ -586,7 +649,7 @@ class HubSpotSandbox(Service):
         if kind.name == "contacts":
             properties[CONTACT_MODIFIED] = now
         record = Record(record_id, properties)
-        self.stores[kind.name].put(record)
+        self.stores[kind.name].put(record, self.clock())
         for target, target_id, type_id in links:
             self.associations.add((kind.name, record_id), (target, target_id), type_id)
         return record
@@ -607,7 +670,7 @@ class HubSpotSandbox(Service):
         if store.kind.name == "contacts":
             properties[CONTACT_MODIFIED] = now
         updated = Record(record.id, properties)
-        store.put(updated)
+        store.put(updated, self.clock())
         return updated
 
     def _loaded(self, kind: ObjectType, obj: dict) -> Record:
@@ -631,6 +694,11 @@ class HubSpotSandbox(Service):
             body.update(numErrors=len(errors), errors=errors)
             status = 207
         return Response.json(status, body)
+
+
+def _expire(moments: deque[float], now: float, window: float) -> None:
+    while moments and now - moments[0] >= window:
+        moments.popleft()
 
 
 @contextmanager

@@ -64,6 +64,10 @@ DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled"
 # A quote's life: DRAFT while edited, then published either straight away
 # (APPROVAL_NOT_NEEDED) or after an approval (PENDING_APPROVAL -> APPROVED or REJECTED).
 QUOTE_STATUSES = ("DRAFT", "APPROVAL_NOT_NEEDED", "PENDING_APPROVAL", "APPROVED", "REJECTED")
+# How often a recurring product bills (empty: sold once); HubSpot's options, shortest first.
+BILLING_FREQUENCIES = ("weekly", "biweekly", "monthly", "quarterly", "per_six_months",
+                       "annually", "per_two_years", "per_three_years", "per_four_years",
+                       "per_five_years")
 
 
 def _prop(name: str, label: str, ptype: str = "string", field: str = "text",
@@ -77,7 +81,9 @@ def _number(name: str, label: str) -> tuple:
 
 _STANDARD = {
     "products": [_prop("name", "Name"), _prop("description", "Description", field="textarea"),
-                 _number("price", "Unit price"), _prop("hs_sku", "SKU")],
+                 _number("price", "Unit price"), _prop("hs_sku", "SKU"),
+                 _prop("recurringbillingfrequency", "Billing frequency", "enumeration", "select",
+                       BILLING_FREQUENCIES)],
     "companies": [_prop("name", "Company name"), _prop("domain", "Company Domain Name"),
                   _prop("phone", "Phone Number"), _prop("address", "Street Address"),
                   _prop("address2", "Street Address 2"), _prop("city", "City"),

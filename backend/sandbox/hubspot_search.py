@@ -2,9 +2,11 @@
 
 As HubSpot documents it: filters within a group are ANDed, groups are ORed (at most 5 groups,
 6 filters in a group, 18 in all); one sort; `limit` up to 200; `after` is an offset, and no
-query pages past its first 10,000 results (the request is refused), while `total` still
-counts every match. Text compares without regard to case; numbers and dates compare as such
-(a date filter may be given in epoch milliseconds or ISO 8601).
+query pages past its first 10,000 results: the page that ends there still links to the next
+one, which is refused with a 400, while `total` counts every match. Text compares without
+regard to case; numbers and dates compare as such (a date filter may be given in epoch
+milliseconds or ISO 8601). Search answers from an index that lags behind writes: `run` with
+`as_of` looks at the records as they were then.
 """
 
 from __future__ import annotations
@@ -67,18 +69,22 @@ def parse(body) -> Search:
                   offset, body.get("query"))
 
 
-def run(search: Search, store: ObjectStore, registry: PropertyRegistry) -> Results:
+def run(search: Search, store: ObjectStore, registry: PropertyRegistry,
+        as_of: float | None = None) -> Results:
+    """The page asked for; `as_of` (a clock reading): search the records as they were then."""
     kind = store.kind
     tests = [[_filter_test(f, kind, registry) for f in group] for group in search.groups]
     if search.query:
         needle = search.query.casefold()
         tests = [group + [_query_test(kind, needle)] for group in tests or [[]]]
-    matches = [record for record in _candidates(search, store, registry)
+    pool = store.as_of(as_of) if as_of is not None else _candidates(search, store, registry)
+    matches = [record for record in pool
                if not tests or any(all(test(record) for test in group) for group in tests)]
     if search.sort is not None:
         _sort_records(matches, *search.sort, kind, registry)
     end = min(search.offset + search.limit, MAX_RESULTS, len(matches))
-    following = str(end) if end < min(len(matches), MAX_RESULTS) else None
+    # As HubSpot does: the last page within the cap still links on (to a refused offset).
+    following = str(end) if end < len(matches) else None
     return Results(matches[search.offset:end], len(matches), following)
 
 

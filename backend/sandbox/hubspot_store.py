@@ -6,6 +6,11 @@ searches on an equality). An `ObjectStore` keeps its live ids sorted, so that a 
 binary search plus the page, and builds an index of a property's values the first time it is
 looked up by it, then keeps it current on every write: a sync that searches each of 2,000
 companies by its Stripe id costs 2,000 lookups, not 2,000 scans.
+
+HubSpot's search answers from an index that lags behind writes (seconds to a minute): a store
+also keeps the versions of each record written through the API, dated, so that `as_of` gives
+the records as the index saw them a moment ago (a record created since is not there, one
+changed since has its old values, one archived since is still there).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+
+MAX_LAG = 3600.0   # seconds: how far back `as_of` may look (HubSpot lags by a minute at most)
 
 from backend.sandbox.hubspot_schema import CREATED, MODIFIED, ObjectType
 
@@ -66,6 +73,9 @@ class ObjectStore:
         self._archived: dict[str, Record] = {}
         self._order: list[int] = []                            # live ids, ascending
         self._indexes: dict[str, dict[str, set[str]]] = {}     # property -> value -> ids
+        # id -> [(when written, the live record then or None)], oldest first; only records
+        # written through `put` and `archive` with a date (the others are as loaded).
+        self._history: dict[str, list[tuple[float, Record | None]]] = {}
 
     def get(self, record_id: str, archived: bool = False) -> Record | None:
         return (self._archived if archived else self._live).get(record_id)
@@ -95,17 +105,33 @@ class ObjectStore:
         ids = self._index(name).get(index_key(value), ())
         return [self._live[record_id] for record_id in sorted(ids, key=int)]
 
+    def as_of(self, moment: float) -> list[Record]:
+        """The live records as they were at `moment` (at most MAX_LAG before the last write),
+        in id order."""
+        found = [record for record in self.live() if record.id not in self._history]
+        for versions in self._history.values():
+            then = None
+            for written, version in versions:
+                if written > moment:
+                    break
+                then = version
+            if then is not None:
+                found.append(then)
+        return sorted(found, key=lambda record: int(record.id))
+
     def replace_all(self, records: Iterable[Record]) -> None:
-        self._live, self._archived, self._indexes = {}, {}, {}
+        self._live, self._archived, self._indexes, self._history = {}, {}, {}, {}
         for record in records:
             (self._archived if record.archived_at else self._live)[record.id] = record
         self._order = sorted(int(key) for key in self._live)
 
-    def put(self, record: Record) -> None:
+    def put(self, record: Record, at: float | None = None) -> None:
         """Add a live record or replace one; its indexed values follow. A change is a new
         `Record` put in place of the old one, never an edit of the stored one: the indexes
-        are kept by comparing the two."""
+        are kept by comparing the two. `at`: when it was written (for `as_of`)."""
         old = self._live.get(record.id)
+        if at is not None:
+            self._remember(record.id, old, record, at)
         if old is None:
             insort(self._order, int(record.id))
         for name, index in self._indexes.items():
@@ -114,13 +140,25 @@ class ObjectStore:
             _add_to_index(index, record, name)
         self._live[record.id] = record
 
-    def archive(self, record_id: str, at: str) -> None:
+    def archive(self, record_id: str, at: str, written: float | None = None) -> None:
+        """Archive a live record at `at` (HubSpot's timestamp); `written`: when (for
+        `as_of`)."""
         record = self._live.pop(record_id)
         del self._order[bisect_left(self._order, int(record_id))]
         for name, index in self._indexes.items():
             _unindex(index, record, name)
-        record.archived_at = at
-        self._archived[record_id] = record
+        if written is not None:
+            self._remember(record_id, record, None, written)
+        # A new Record: the live one may still be a version `as_of` answers with.
+        self._archived[record_id] = Record(record.id, record.properties, at)
+
+    def _remember(self, record_id: str, before: Record | None, after: Record | None,
+                  at: float) -> None:
+        versions = self._history.setdefault(record_id, [(float("-inf"), before)])
+        versions.append((at, after))
+        # A version followed by one written more than MAX_LAG ago is seen by no view.
+        while len(versions) > 1 and versions[1][0] <= at - MAX_LAG:
+            versions.pop(0)
 
     def _index(self, name: str) -> dict[str, set[str]]:
         index = self._indexes.get(name)

@@ -28,14 +28,16 @@ import json
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
 from backend.sandbox.a1 import A1Error, A1Range, column_letters, format_range, parse_range
 from backend.sandbox.faults import FaultPlan
 from backend.sandbox.server import Request, Response, Service
-from backend.sandbox.sheets_errors import (CANONICAL, INVALID_CREDENTIALS, SheetsError,
-                                           error_body, invalid, not_found)
+from backend.sandbox.sheets_errors import (CANONICAL, INVALID_CREDENTIALS, WRITE_QUOTA,
+                                           SheetsError, error_body, invalid, not_found)
 from backend.sandbox.sheets_model import (Sheet, Spreadsheet, cell_data, find_table, read_rows,
                                           transpose)
 from backend.sandbox.sheets_requests import apply_request
@@ -47,6 +49,19 @@ from backend.sandbox.sheets_values import (DATETIME_OPTIONS, FORMATTED_VALUE, FO
                                            parse_user_entered_rows, render)
 
 WRITE_WINDOW_SECONDS = 60.0
+DEADLINE_SECONDS = 180.0     # Google ends a request it has processed this long
+RECEIVED_KEPT = 100_000
+
+
+@dataclass(frozen=True)
+class Received:
+    """A request as the sandbox saw it: its body's size on the wire and the answer's status."""
+
+    method: str
+    path: str
+    body_bytes: int
+    status: int
+    at: float               # the sandbox's clock when it answered
 
 
 class SheetsSandbox(Service):
@@ -54,18 +69,32 @@ class SheetsSandbox(Service):
 
     `token`: when set, every request needs `Authorization: Bearer <token>` (401 otherwise).
     `write_quota_per_minute`: when set, write requests beyond that many in the last 60 seconds
-    get Google's 429 "Quota exceeded for quota metric 'Write requests'" (for benchmarks).
+    get Google's 429 "Quota exceeded for quota metric 'Write requests'", with no Retry-After
+    (Google sends none; `retry_after`, seconds, adds one for a test of a client honouring it).
+    `processing_delay(request)`: seconds the request takes to process (a test sets it; none by
+    default). Past `deadline` seconds Google stops and answers 503 UNAVAILABLE "The service is
+    currently unavailable."; a write may have been applied all the same (reported by users of
+    the API), which is what the sandbox does unless `deadline_applies` is False.
+    `clock` and `sleep` are the sandbox's time: a test gives both a simulated clock.
+    `received` lists every request answered (size of its body, status) in order.
     """
 
     name = "sheets"
     state_attributes = ("spreadsheets",)
 
     def __init__(self, plan: FaultPlan | None = None, token: str | None = None,
-                 write_quota_per_minute: int | None = None, clock=time.monotonic) -> None:
+                 write_quota_per_minute: int | None = None, clock=time.monotonic,
+                 sleep=time.sleep) -> None:
         super().__init__(plan)
         self.token = token
         self.write_quota_per_minute = write_quota_per_minute
-        self._clock = clock
+        self.retry_after: float | None = None
+        self.clock = clock
+        self.sleep = sleep
+        self.processing_delay: Callable[[Request], float] | None = None
+        self.deadline = DEADLINE_SECONDS
+        self.deadline_applies = True
+        self.received: deque[Received] = deque(maxlen=RECEIVED_KEPT)
         self._recent_writes: deque[float] = deque()
         self.spreadsheets: dict[str, Spreadsheet] = {}
         base = "/v4/spreadsheets"
@@ -85,13 +114,32 @@ class SheetsSandbox(Service):
     def error_response(self, status: int, message: str) -> Response:
         if message == "Injected fault":   # a planned fault: answer what Google would say
             message = CANONICAL.get(status, ("", message))[1] or message
-        return Response.json(status, error_body(status, message))
+        body = error_body(status, message, self.write_quota_per_minute or WRITE_QUOTA)
+        headers = {"Retry-After": f"{self.retry_after:g}"} \
+            if status == 429 and self.retry_after is not None else None
+        return Response.json(status, body, headers)
 
     def dispatch(self, request: Request) -> Response:
-        request = _undo_method_override(request)
+        size = len(request.body)
+        response = self._answer(_undo_method_override(request))
+        with self.lock:
+            self.received.append(Received(request.method, request.path, size, response.status,
+                                          self.clock()))
+        return response
+
+    def _answer(self, request: Request) -> Response:
         try:
             self._authenticate(request)
             self._count_write(request)
+            delay = self.processing_delay(request) if self.processing_delay else 0.0
+            if delay > self.deadline:
+                # Outside the lock: other requests go on while this one is processed.
+                self.sleep(self.deadline)
+                if self.deadline_applies and request.method != "GET":
+                    super().dispatch(request)
+                raise SheetsError(503)
+            if delay:
+                self.sleep(delay)
             return super().dispatch(request)
         except SheetsError as error:
             return self.error_response(error.status, error.message)
@@ -110,7 +158,7 @@ class SheetsSandbox(Service):
         if self.write_quota_per_minute is None or request.method == "GET":
             return
         with self.lock:
-            now = self._clock()
+            now = self.clock()
             while self._recent_writes and now - self._recent_writes[0] >= WRITE_WINDOW_SECONDS:
                 self._recent_writes.popleft()
             if len(self._recent_writes) >= self.write_quota_per_minute:

@@ -7,6 +7,7 @@ the status is the google.rpc code name of the HTTP status.
 from __future__ import annotations
 
 CELL_LIMIT = 10_000_000
+WRITE_QUOTA = 60     # write requests per minute per user, Google's default
 
 # HTTP status -> (google.rpc status, Google's message when there is nothing more specific)
 CANONICAL = {
@@ -55,17 +56,26 @@ def not_found() -> SheetsError:
     return SheetsError(404, CANONICAL[404][1])
 
 
-def error_body(status: int, message: str) -> dict:
+def error_body(status: int, message: str, quota_limit_value: int = WRITE_QUOTA) -> dict:
     rpc_status = CANONICAL.get(status, ("UNKNOWN", ""))[0]
     error = {"code": status, "message": message, "status": rpc_status}
-    if status == 429:   # what Google adds to a quota error (ErrorInfo)
+    if status == 429:
+        # What Google adds to a quota error, as captured from Sheets: ErrorInfo with the quota
+        # and its value, and a Help link. Nothing says when to retry (no RetryInfo, and no
+        # Retry-After header): the quota refills each minute.
         error["details"] = [{
             "@type": "type.googleapis.com/google.rpc.ErrorInfo",
             "reason": "RATE_LIMIT_EXCEEDED",
             "domain": "googleapis.com",
-            "metadata": {"quota_metric": "sheets.googleapis.com/write_requests",
-                         "quota_limit": "WriteRequestsPerMinutePerUser",
+            "metadata": {"quota_location": "global",
                          "service": "sheets.googleapis.com",
-                         "consumer": "projects/000000000000"},
+                         "quota_limit_value": str(quota_limit_value),
+                         "quota_limit": "WriteRequestsPerMinutePerUser",
+                         "consumer": "projects/000000000000",
+                         "quota_metric": "sheets.googleapis.com/write_requests"},
+        }, {
+            "@type": "type.googleapis.com/google.rpc.Help",
+            "links": [{"description": "Request a higher quota limit.",
+                       "url": "https://cloud.google.com/docs/quota#requesting_higher_quota"}],
         }]
     return {"error": error}

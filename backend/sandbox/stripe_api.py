@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from backend.sandbox import stripe_params as p
+from backend.sandbox import stripe_versions as versions
 from backend.sandbox import stripe_writes as writes
 from backend.sandbox.faults import FaultPlan
 from backend.sandbox.server import Request, Response, Service
-from backend.sandbox.stripe_objects import (Ids, expand, finalized, new_event, next_number,
-                                            previous_attributes, voided, with_first_lines)
+from backend.sandbox.stripe_objects import (EVENT_RETENTION_SECONDS, Ids, expand, finalized,
+                                            new_event, next_number, previous_attributes,
+                                            voided, with_first_lines)
 from backend.sandbox.stripe_params import API_VERSION, StripeError, missing
 from backend.sandbox.stripe_store import Collection, dumps, page_of_list
 
@@ -69,15 +71,20 @@ class StripeSandbox(Service):
     def __init__(self, plan: FaultPlan | None = None, api_key: str = "sk_test_sandbox",
                  webhook_secret: str = "whsec_sandbox", *,
                  rate_limit_per_second: int | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 account_api_version: str = API_VERSION) -> None:
         """`rate_limit_per_second`: more requests than that within a rolling second get
         Stripe's 429 (Stripe allows 100/s in live mode, 25/s in test mode); None: no limit.
-        `clock` dates what the API creates (customers, prices, their events)."""
+        `clock` dates what the API creates (customers, prices, their events) and ages events
+        (listed and served for 30 days). `account_api_version`: the account's default API
+        version, in which events render their `data.object` (settable later; each event
+        keeps the version in force when it was recorded)."""
         super().__init__(plan)
         self.api_key = api_key
         self.webhook_secret = webhook_secret
         self.rate_limit_per_second = rate_limit_per_second
         self.clock = clock
+        self.account_api_version = account_api_version
         self.ids = Ids()
         self.stores = {name: Collection(label, with_first_lines if name in _DOCUMENTS else None)
                        for name, label in KINDS.values()}
@@ -138,13 +145,18 @@ class StripeSandbox(Service):
 
     def record_event(self, event_type: str, obj: dict, at: int,
                      previous: dict | None = None) -> dict:
-        """Record an event whose `data.object` is a snapshot of `obj` as the API shows it.
-        Inside a request, `request.id` and `request.idempotency_key` name that request."""
+        """Record an event whose `data.object` is a snapshot of `obj` as the API shows it,
+        rendered in the account's API version of the moment (which the event keeps, in
+        `api_version`, whatever version a client later reads it with). Inside a request,
+        `request.id` and `request.idempotency_key` name that request."""
         request_id, key = getattr(self._current, "request", (None, None))
         store_name, _ = KINDS[obj["object"]]
-        event = new_event(self.ids.long("evt"), event_type, self.stores[store_name].view(obj),
-                          at, previous, request_id, key)
         with self.lock:
+            version = self.account_api_version
+            shown = versions.render(self.stores[store_name].view(obj), version, self._resolve)
+            event = new_event(self.ids.long("evt"), event_type, shown, at,
+                              versions.render_previous(previous, obj["object"], version),
+                              request_id, key, api_version=version)
             self.stores["events"].put(event)
         return event
 
@@ -307,7 +319,7 @@ class StripeSandbox(Service):
             tests = [build(params[key], key) for key, build in filters.items() if key in params]
             after, before = p.cursors(params)
             items, more = store.page(
-                p.limit(params), created=p.span(params, "created"),
+                p.limit(params), created=self._retained_span(name, p.span(params, "created")),
                 match=(lambda obj: all(test(obj) for test in tests)) if tests else None,
                 starting_after=after, ending_before=before)
             return self._list_response(store, items, more, f"/v1/{name}", p.expansions(params))
@@ -333,7 +345,8 @@ class StripeSandbox(Service):
             store = self.stores[name]
             params = p.parse(request.query)
             p.reject_unknown(params, {"expand"})
-            return self._object_response(store, self._stored(name, id), params)
+            return self._object_response(store, self._retained(name, self._stored(name, id)),
+                                         params)
         return handler
 
     def _list_response(self, store: Collection, items: list[dict], has_more: bool, url: str,
@@ -507,6 +520,60 @@ class StripeSandbox(Service):
         if customer and number.startswith(f"{customer['invoice_prefix']}-"):
             sequence = customer.get("next_invoice_sequence") or 1
             self.stores["customers"].put(dict(customer, next_invoice_sequence=sequence + 1))
+
+    # --- the account's API version, credit-note voids, events' retention --------------------
+
+    @property
+    def account_api_version(self) -> str:
+        return self._account_api_version
+
+    @account_api_version.setter
+    def account_api_version(self, version: str) -> None:
+        self._account_api_version = versions.check(version)
+
+    def void_credit_note(self, credit_note_id: str, at: int) -> dict:
+        """Void an issued credit note at `at` and record `credit_note.voided`. Stripe voids a
+        credit note only while the invoice it credits is open."""
+        with self.lock:
+            note = self.stores["credit_notes"].get(credit_note_id)
+            if note is None:
+                raise KeyError(f"no credit note {credit_note_id}")
+            invoice = self._invoice(note["invoice"])
+            if note["status"] != "issued" or invoice["status"] != "open":
+                raise ValueError(f"credit note {credit_note_id} is {note['status']} on a "
+                                 f"{invoice['status']} invoice: only an issued credit note of "
+                                 f"an open invoice can be voided")
+            result = dict(note, status="void", voided_at=at)
+            self.stores["credit_notes"].put(result)
+            # What the note took off the invoice is due again.
+            if note["type"] == "pre_payment":
+                self.stores["invoices"].put(dict(
+                    invoice, amount_due=invoice["amount_due"] + note["amount"],
+                    amount_remaining=invoice["amount_remaining"] + note["amount"],
+                    pre_payment_credit_notes_amount=(
+                        invoice["pre_payment_credit_notes_amount"] - note["amount"])))
+            else:
+                self.stores["invoices"].put(dict(
+                    invoice, post_payment_credit_notes_amount=(
+                        invoice["post_payment_credit_notes_amount"] - note["amount"])))
+            self.record_event("credit_note.voided", result, at)
+            return result
+
+    def _retained_span(self, store_name: str, span: tuple[int | None, int | None]
+                       ) -> tuple[int | None, int | None]:
+        """Events are listed for 30 days: an older `created[gte]` is no error, the older
+        events are simply not there any more."""
+        if store_name != "events":
+            return span
+        oldest, newest = span
+        floor = self._now() - EVENT_RETENTION_SECONDS
+        return (floor if oldest is None else max(oldest, floor)), newest
+
+    def _retained(self, store_name: str, obj: dict) -> dict:
+        """An event older than 30 days is answered as one that never existed (404)."""
+        if store_name == "events" and obj["created"] < self._now() - EVENT_RETENTION_SECONDS:
+            raise missing(self.stores[store_name].label, obj["id"])
+        return obj
 
 
 # --- list filters: (param value, param name) -> test of a stored object -------------------

@@ -129,15 +129,19 @@ def recurring(interval: str, interval_count: int = 1, usage_type: str = "license
             "trial_period_days": None, "usage_type": usage_type}
 
 
+EVENT_RETENTION_SECONDS = 30 * 24 * 3600   # Stripe lists and serves events of 30 days only
+
+
 def new_event(object_id: str, event_type: str, obj: dict, created: int,
               previous_attributes: dict | None = None, request_id: str | None = None,
-              idempotency_key: str | None = None) -> dict:
-    """`data.object` is a snapshot: a deep copy, so later changes do not rewrite history."""
+              idempotency_key: str | None = None, api_version: str = API_VERSION) -> dict:
+    """`data.object` is a snapshot: a deep copy, so later changes do not rewrite history.
+    `obj` is already in `api_version`, the account's version when the event happened."""
     data = {"object": copy.deepcopy(obj)}
     if previous_attributes:
         data["previous_attributes"] = previous_attributes
     return {
-        "api_version": API_VERSION, "created": created, "data": data, "id": object_id,
+        "api_version": api_version, "created": created, "data": data, "id": object_id,
         "livemode": False, "object": "event", "pending_webhooks": 0,
         "request": {"id": request_id, "idempotency_key": idempotency_key}, "type": event_type,
     }

@@ -2,27 +2,43 @@
 
 A run, under the company's lock:
 1. reads the catalog (products, customers, tax rates) and the invoices and credit notes
-   created since the window start, plus the voids announced by events since the last run;
-2. journals them with the core (documents already written are left alone, except a void
-   that needs its reversing entry);
-3. reconciles with the sheet: a pending write of an earlier run that reached the sheet is
-   recorded as written, one that did not is forgotten; an entry whose reference is already in
-   the sheet or recorded as written is never written again (even if the accountant cleared
-   the tab after her import);
+   created since the window start, plus the documents voided since the last run that the
+   window does not hold (created before it, journaled by an earlier run);
+2. reconciles with the sheet: a pending write of an earlier run that reached the sheet is
+   recorded as written, one that did not is forgotten (before journaling, so that a document
+   voided since a crashed run wrote it gets its reversing entry);
+3. journals them with the core (documents already written are left alone, except a void
+   that needs its reversing entry); an entry whose reference is already in the sheet or
+   recorded as written is never written again (even if the accountant cleared the tab after
+   her import);
 4. records the entries as pending, appends all their rows in one call per tab, records them
    as written; an append whose answer was lost is checked against the sheet before retrying;
 5. refreshes the Anomalies tab (a fixed anomaly disappears), adds a line to Historique and
    moves the window: it starts next time at the oldest document still waiting (a draft, an
    anomaly) or at this run's start, whichever is earlier.
+
+Voids and late finalizations, whatever the gap between two successful runs. Stripe's events
+are hints: a `invoice.voided` or `credit_note.voided` event only names a document, read again
+by id in the pinned API version (an event's payload is rendered in the account's API version
+of its time: on an account older than 2025-03-31.basil its invoice lines have no
+`pricing.price_details.product`). Stripe keeps events 30 days; when the last run's events
+cursor is older than that less two days, the run does not use them: it lists the void
+invoices (Stripe's `status=void` filter) and the credit notes created since the first run's
+window start, and keeps those journaled and not yet reversed. That costs one call per hundred
+voids (credit notes: per hundred credit notes) instead of one call per journaled document to
+re-read them all, and nothing at all when nothing journaled is left unreversed. Late
+finalizations need no event: a draft holds the window at its creation, so the next run,
+however late, lists it again once it is final.
 """
 
 from __future__ import annotations
 
 import gc
-import os
-import socket
+import json
+import logging
+import random
 import time
-import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
@@ -34,20 +50,49 @@ from backend.core.documents import journal_fields
 from backend.core.journal import JournalResult, journal_documents
 from backend.core.model import Entry, journal_rows
 from backend.core.settings import Settings
-from backend.errors import AlreadyRunning, ServiceError
+from backend.errors import ServiceError
 from backend.formats import inexweb
 from backend.journal_sheet import REF_COLUMN, entries_tab_title, is_entries_tab
 from backend.ports import Progress, Spreadsheet, StripeSource, TabSpec, no_progress
+from backend.services.locked import DEFAULT_LEASE, Lease, checkpoint, run_locked
 from backend.store.ledger import JournalRecord, LedgerStore
+
+log = logging.getLogger(__name__)
 
 VOID_EVENTS = ["invoice.voided", "credit_note.voided"]
 CURSOR_DOCUMENTS = "documents_since"
 CURSOR_EVENTS = "events_since"
+CURSOR_JOURNAL_START = "journal_start"   # the first window start: nothing older is journaled
+# Stripe lists events of the last 30 days only; a cursor older than this, less a margin for
+# clocks and long runs, means some events may be gone: voids are then listed instead.
+EVENT_RETENTION_SECONDS = 30 * 24 * 3600
+EVENTS_TRUSTED_SECONDS = EVENT_RETENTION_SECONDS - 2 * 24 * 3600
 MARGIN_SECONDS = 3600        # documents created just before a run may be indexed late
-APPEND_ATTEMPTS = 3
-# Rows per append: one call holds a normal month; a huge one is cut, on entry boundaries, so
-# that no request grows past what the Sheets API takes in one body (a few tens of MB).
+APPEND_ATTEMPTS = 4
+# One append holds a normal month; a bigger one is cut, on entry boundaries, by rows and by
+# the size of its JSON body: Google recommends 2 MB at most per request, and a smaller request
+# also stays far from Google's 180-second deadline. 1.5 MB keeps a quarter in hand (the same
+# limit as the Sheets adapter's MAX_REQUEST_BYTES).
 MAX_APPEND_ROWS = 20_000
+MAX_APPEND_BYTES = 1_500_000
+
+
+@dataclass(frozen=True)
+class AppendPolicy:
+    """How the rows of a run are appended. `max_bytes`: the largest JSON body of one append.
+    An append whose outcome is unknown (a 5xx, a lost answer) is retried at most `attempts`
+    times in all, each time after a truncated exponential pause with jitter (1 s, 2 s, 4 s…
+    plus up to a second, at most `cap`) and a look at the sheet. `sleep`, `rand`: injectable
+    so that tests run on a simulated clock."""
+
+    max_bytes: int = MAX_APPEND_BYTES
+    attempts: int = APPEND_ATTEMPTS
+    cap: float = 32.0
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
+
+    def pause(self, retry: int) -> None:
+        self.sleep(min(2.0 ** retry + self.rand(), self.cap))
 
 
 @dataclass
@@ -89,37 +134,26 @@ def settings_spec() -> TabSpec:
     return TabSpec(spreadsheet.SETTINGS, spreadsheet.SETTINGS_HEADER)
 
 
-def run_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 def generate(stripe: StripeSource, sheet: Spreadsheet, store: LedgerStore, settings: Settings,
              company: str, trigger: str = "ligne de commande", now: datetime | None = None,
-             progress: Progress = no_progress, max_append_rows: int = MAX_APPEND_ROWS
-             ) -> GenerateReport:
+             progress: Progress = no_progress, max_append_rows: int = MAX_APPEND_ROWS,
+             appends: AppendPolicy = AppendPolicy(),
+             lease: Lease = DEFAULT_LEASE) -> GenerateReport:
     now = now or datetime.now(timezone.utc)
-    holder = run_holder()
-    if not store.acquire_lock(company, holder, now=now):
-        held = store.lock_holder(company)
-        raise AlreadyRunning(company, held[0] if held else None)
-    run_id = store.start_run(company, "generate", trigger, now=now)
-    report = GenerateReport(run_id)
-    started = time.perf_counter()
-    calls_before = {"stripe": stripe.calls(), "sheets": sheet.calls()}
-    try:
-        _generate(stripe, sheet, store, settings, company, now, report, progress, trigger,
-                  max_append_rows)
-    except BaseException as exc:
-        report.seconds = time.perf_counter() - started
-        store.finish_run(run_id, "failed", {**report.summary(), "error": str(exc)})
-        raise
-    finally:
-        gc.unfreeze()
-        store.release_lock(company, holder)
-    report.calls = {"stripe": stripe.calls() - calls_before["stripe"],
-                    "sheets": sheet.calls() - calls_before["sheets"]}
-    report.seconds = time.perf_counter() - started
-    store.finish_run(run_id, "ok", report.summary())
+    with run_locked(store, company, "generate", trigger, now=now, lease=lease) as run:
+        report = GenerateReport(run.id)
+        run.summary = report.summary
+        started = time.perf_counter()
+        calls_before = {"stripe": stripe.calls(), "sheets": sheet.calls()}
+        try:
+            # Each progress report is a safe point to stop at (SIGTERM, a lost lease).
+            _generate(stripe, sheet, store, settings, company, now, report, run.guard(progress),
+                      trigger, max_append_rows, appends)
+        finally:
+            gc.unfreeze()
+            report.seconds = time.perf_counter() - started
+        report.calls = {"stripe": stripe.calls() - calls_before["stripe"],
+                        "sheets": sheet.calls() - calls_before["sheets"]}
     return report
 
 
@@ -134,9 +168,12 @@ def _window_start(store: LedgerStore, company: str, settings: Settings) -> int |
 
 
 def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Settings,
-           progress: Progress) -> tuple[list[dict], list[dict], int | None]:
-    """(catalog objects, documents, window start)."""
+           progress: Progress, now: datetime | None = None
+           ) -> tuple[list[dict], list[dict], int | None]:
+    """(catalog objects, documents, window start). `now`: the run's time (by default, when
+    the company's newest run started)."""
     since = _window_start(store, company, settings)
+    _remember_journal_start(store, company, since)
     # Customers come expanded with the documents: no list of every customer is needed.
     catalog = list(stripe.tax_rates()) + list(stripe.products())
     # Only what the rules read is kept of each document: a month of 50,000 invoices in memory.
@@ -144,6 +181,11 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
                                                      keep=journal_fields)}
     documents.update((d["id"], d) for d in stripe.credit_notes(created_gte=since,
                                                                keep=journal_fields))
+    # Voids of documents older than the window (journaled by an earlier run): their
+    # reversing entries are due now.
+    for document in _voided_since_last_run(stripe, store, company, set(documents),
+                                           _run_time(store, company, now)):
+        documents.setdefault(document["id"], document)
     # A credit note finds its products through the lines of the invoice it credits: an invoice
     # older than the window is read on its own (a few calls: credit notes are rare).
     credited = {ref_id(d.get("invoice")) for d in documents.values()
@@ -156,17 +198,102 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
             # name an unknown invoice line) and the rest of the month is journaled.
             if exc.status != 404:
                 raise
-    events_since = store.get_cursor(company, CURSOR_EVENTS)
-    if events_since is not None:
-        for event in stripe.events(VOID_EVENTS, int(events_since)):
-            obj = (event.get("data") or {}).get("object") or {}
-            if obj.get("id") and obj["id"] not in documents:
-                documents[obj["id"]] = obj   # a void of a document older than the window
     return catalog, list(documents.values()), since
 
 
+def _voided_since_last_run(stripe: StripeSource, store: LedgerStore, company: str,
+                           listed: set[str], now: int) -> list[dict]:
+    """Documents journaled by an earlier run (not yet reversed) and voided since, that the
+    window's listing does not hold, as Stripe shows them now in the pinned version.
+
+    An event is only a hint: it names a document, which is read again by id (Stripe renders
+    an event's `data.object` in the account's API version of the time, which may predate
+    the shapes the rules read). Stripe lists events of the last 30 days only: when the last
+    run's cursor is older than that (less a margin), some voids have left the events, so
+    the voids are listed instead (see `_voids_listed`)."""
+    events_since = store.get_cursor(company, CURSOR_EVENTS)
+    if events_since is None:
+        return []   # the first run: nothing journaled yet, nothing to reverse
+    if now - int(events_since) > EVENTS_TRUSTED_SECONDS:
+        return _voids_listed(stripe, store, company)
+    named: dict[str, str] = {}
+    for event in stripe.events(VOID_EVENTS, int(events_since)):
+        obj = (event.get("data") or {}).get("object") or {}
+        if isinstance(obj.get("id"), str) and obj["id"] not in listed:
+            named[obj["id"]] = obj.get("object") or event.get("type", "").split(".")[0]
+    if not named:
+        return []
+    unreversed = _journaled_unreversed(store, company)
+    found = []
+    for document_id in sorted(named):
+        if document_id not in unreversed:
+            continue   # voided before it was journaled, or already reversed
+        read = stripe.credit_note if named[document_id] == "credit_note" else stripe.invoice
+        try:
+            found.append(read(document_id))
+        except ServiceError as exc:
+            # Stripe deletes only drafts, which cannot be voided: nothing to reverse.
+            if exc.status != 404:
+                raise
+            log.warning("void event names %s, which Stripe does not have", document_id)
+    return found
+
+
+def _voids_listed(stripe: StripeSource, store: LedgerStore, company: str) -> list[dict]:
+    """Every void among the documents journaled and not yet reversed, without events.
+
+    The cheapest correct way: Stripe lists invoices by status, so one call per hundred void
+    invoices (credit notes have no status filter, but are rare: one call per hundred). The
+    listing starts at the first run's window start: no earlier document was ever journaled
+    (window starts never move back). Re-reading each journaled document by id instead would
+    cost one call per document of the whole history. Nothing is read when nothing journaled
+    is left unreversed."""
+    unreversed = _journaled_unreversed(store, company)
+    if not unreversed:
+        return []
+    # "0" or unknown (a store older than this cursor): from the beginning.
+    start = int(store.get_cursor(company, CURSOR_JOURNAL_START) or 0) or None
+    found = [d for d in stripe.invoices(created_gte=start, status="void", keep=journal_fields)
+             if d["id"] in unreversed]
+    if "credit_note" in unreversed.values():
+        found += [d for d in stripe.credit_notes(created_gte=start, keep=journal_fields)
+                  if d.get("status") == "void" and d["id"] in unreversed]
+    return found
+
+
+def _journaled_unreversed(store: LedgerStore, company: str) -> dict[str, str]:
+    """Document id -> kind, for every invoice and credit note with an entry on record
+    (written, or pending: a pending one may be in the sheet) and no reversing entry."""
+    records = store.journal(company).values()
+    reversed_ = {r.document_id for r in records if r.kind == "reversal"}
+    return {r.document_id: r.kind for r in records
+            if r.kind in ("invoice", "credit_note") and r.document_id not in reversed_}
+
+
+def _remember_journal_start(store: LedgerStore, company: str, since: int | None) -> None:
+    """Until a run has moved the window, keep the earliest window start ("0": none), below
+    which nothing is ever journaled: where a listing of voids can start."""
+    if store.get_cursor(company, CURSOR_DOCUMENTS) is not None:
+        return
+    saved = store.get_cursor(company, CURSOR_JOURNAL_START)
+    start = since or 0
+    if saved is None or start < int(saved):
+        store.set_cursor(company, CURSOR_JOURNAL_START, str(start))
+
+
+def _run_time(store: LedgerStore, company: str, now: datetime | None) -> int:
+    """The run's time in seconds: `now`, else when the company's newest run started (the
+    run in progress: generate() records it before reading anything)."""
+    if now is None:
+        runs = store.runs(company, limit=1)
+        now = runs[0]["started_at"] if runs else datetime.now(timezone.utc)
+    if now.tzinfo is None:   # SQLite gives back naive UTC
+        now = now.replace(tzinfo=timezone.utc)
+    return int(now.timestamp())
+
+
 def _generate(stripe, sheet, store, settings, company, now, report, progress, trigger,
-              max_append_rows) -> None:
+              max_append_rows, appends) -> None:
     progress("Lecture de Stripe", 0, None)
     # What is fetched lives until the run ends: the cyclic collector would scan the growing
     # month again and again (seconds at 50,000 invoices). It is paused while reading, and what
@@ -175,7 +302,8 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     paused = gc.isenabled()
     gc.disable()
     try:
-        catalog_objects, documents, since = _fetch(stripe, store, company, settings, progress)
+        catalog_objects, documents, since = _fetch(stripe, store, company, settings, progress,
+                                                   now)
     finally:
         if paused:
             gc.enable()
@@ -188,19 +316,22 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     if new_codes:
         store.save_customer_codes(company, new_codes)
 
-    records = store.journal(company)
-    written_docs = store.written_documents(company)
-    waiting = [d for d in documents if d["id"] not in written_docs
-               or (d.get("status") == "void" and f"{d['id']}/annulation" not in records)]
-    result = journal_documents(waiting, catalog, settings, written_docs)
-    report.result = result
-
+    # Reconciled before journaling: an entry of a crashed run that reached the sheet is
+    # written, so a void of its document since then needs a reversing entry, not a skip
+    # as "voided before it was journaled".
     progress("Rapprochement avec la feuille", 0, None)
+    records = store.journal(company)
     titles = sheet.tab_titles()
     entry_tabs = [t for t in titles if is_entries_tab(t)]
     in_sheet = {str(ref).strip() for refs in sheet.read_column(entry_tabs, REF_COLUMN).values()
                 for ref in refs if str(ref).strip()}
     _reconcile_pending(store, company, records, in_sheet, report)
+
+    written_docs = store.written_documents(company)
+    waiting = [d for d in documents if d["id"] not in written_docs
+               or (d.get("status") == "void" and f"{d['id']}/annulation" not in records)]
+    result = journal_documents(waiting, catalog, settings, written_docs)
+    report.result = result
 
     to_write = [e for e in result.entries if e.ref not in in_sheet and e.ref not in records]
     found_in_sheet = [e for e in result.entries if e.ref in in_sheet and e.ref not in records]
@@ -214,9 +345,10 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     for title, entries in sorted(by_tab.items()):
         progress("Écriture dans la feuille", report.rows_written, None)
         store.mark_pending(company, _records(entries, title), report.run_id)
-        for chunk in _chunks(entries, max_append_rows):
-            _append_exactly_once(sheet, title, chunk)
-            store.mark_written(company, [e.ref for e in chunk], report.run_id)
+        for chunk in _chunks(entries, max_append_rows, appends.max_bytes):
+            checkpoint()   # between appends: what is left stays pending, for the next run
+            _append_exactly_once(sheet, title, chunk, appends)
+            store.mark_written(company, [e.ref for e, _ in chunk], report.run_id)
         report.written += entries
         report.tabs[title] = sum(len(e.lines) for e in entries)
         report.rows_written += report.tabs[title]
@@ -278,31 +410,54 @@ def _reconcile_pending(store, company, records, in_sheet, report) -> None:
             records.pop(ref, None)
 
 
-def _chunks(entries: list[Entry], max_rows: int) -> list[list[Entry]]:
-    chunks: list[list[Entry]] = [[]]
-    rows = 0
+def _chunks(entries: list[Entry], max_rows: int, max_bytes: int = MAX_APPEND_BYTES
+            ) -> Iterator[list[tuple[Entry, list[list]]]]:
+    """The entries with their sheet rows, cut into appends of at most `max_rows` rows and
+    `max_bytes` of JSON body, never inside an entry: the recovery of a lost answer checks
+    entries by their reference, so an entry's lines land together or not at all. An entry
+    bigger than the limit on its own goes alone. Made one append at a time (a month of
+    50,000 invoices is 170,000 rows)."""
+    envelope = len('{"values": []}')
+    chunk: list[tuple[Entry, list[list]]] = []
+    rows, size = 0, envelope
     for entry in entries:
-        if chunks[-1] and rows + len(entry.lines) > max_rows:
-            chunks.append([])
-            rows = 0
-        chunks[-1].append(entry)
-        rows += len(entry.lines)
-    return chunks
+        values = [inexweb.sheet_values(r) for r in journal_rows([entry])]
+        entry_size = _rows_size(values)
+        if chunk and (rows + len(values) > max_rows or size + entry_size > max_bytes):
+            yield chunk
+            chunk, rows, size = [], 0, envelope
+        chunk.append((entry, values))
+        rows += len(values)
+        size += entry_size
+    if chunk:
+        yield chunk
 
 
-def _append_exactly_once(sheet: Spreadsheet, title: str, entries: list[Entry]) -> None:
-    """Append the entries' rows; when an answer is lost, look at the sheet before retrying,
-    so that rows that did land are not written twice."""
-    remaining = entries
-    for attempt in range(1, APPEND_ATTEMPTS + 1):
+def _rows_size(values: list[list]) -> int:
+    """At least the bytes these rows take in an append body as the client serialises them
+    (json.dumps, ASCII with escapes), separators included. Dates and amounts are measured as
+    text, a few bytes longer than the numbers the adapter sends: the estimate errs high."""
+    return len(json.dumps(values, default=str))
+
+
+def _append_exactly_once(sheet: Spreadsheet, title: str, chunk: list[tuple[Entry, list[list]]],
+                         policy: AppendPolicy = AppendPolicy()) -> None:
+    """Append the rows of the chunk's entries. When the outcome is unknown (a 5xx, a lost
+    answer, Google's deadline), pause, then look at the sheet before retrying, so that rows
+    that did land (or land while Google finishes) are not written twice. A 429 never gets
+    here unretried: the adapter waits it out, since Google applied nothing. At most
+    `policy.attempts` appends."""
+    remaining = chunk
+    for attempt in range(1, policy.attempts + 1):
         try:
-            sheet.append(title, [inexweb.sheet_values(r) for r in journal_rows(remaining)])
+            sheet.append(title, [row for _, rows in remaining for row in rows])
             return
         except ServiceError as exc:
-            if not exc.transient or attempt == APPEND_ATTEMPTS:
+            # Any other failure has had its retries in the adapter (a 429 is waited out there).
+            if not exc.applied_unknown or attempt == policy.attempts:
                 raise
+            policy.pause(attempt - 1)
             landed = {str(r).strip() for r in sheet.read_column([title], REF_COLUMN)[title]}
-            remaining = [e for e in remaining if e.ref not in landed]
+            remaining = [(e, rows) for e, rows in remaining if e.ref not in landed]
             if not remaining:
                 return
-            time.sleep(0.2 * attempt)

@@ -1,9 +1,11 @@
 """Sync: HubSpot and Stripe kept in step, products and customers.
 
-Products: HubSpot is the master of name, description, price and the accounting fields. A new
-HubSpot product is created in Stripe; changes are carried over (a new price makes a new Stripe
-price and archives the old one: Stripe prices cannot change); an archived one is archived. A
-name or description changed in Stripe flows back. Each side stores the other's id.
+Products: HubSpot is the master of name, description, price, billing frequency and the
+accounting fields. A new HubSpot product is created in Stripe (monthly, quarterly... when
+HubSpot's `recurringbillingfrequency` says so); changes are carried over (a new price or
+frequency makes a new Stripe price and archives the old one: Stripe prices cannot change); an
+archived one is archived. A name or description changed in Stripe flows back. Each side stores
+the other's id.
 
 Customers: each HubSpot company or contact with a quote (sent or accepted), a deal in a
 configured stage, or a link already, gets its Stripe customer: the linked one; else the one
@@ -13,7 +15,10 @@ or code on either side are carried to the other. A code, once given, changes onl
 person changes it.
 
 Both: when the same field changed on both sides since the last sync, nothing is overwritten:
-it is a conflict for a person to settle. A dry run lists what would change and changes nothing.
+it is a conflict for a person to settle. A record Stripe would refuse (`sync/stripe_rules.py`)
+or does refuse (a 400) is reported "à vérifier" and left alone; the others go on. Any other
+failure (5xx, 429, connection) ends the run: the next one takes over. A dry run lists what
+would change and changes nothing.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from datetime import datetime, timezone
 from backend import spreadsheet
 from backend.core.codes import CodeError, customer_code
 from backend.core.settings import Settings
-from backend.errors import AlreadyRunning
+from backend.services.locked import DEFAULT_LEASE, Lease, checkpoint, run_locked
 from backend.store.ledger import LedgerStore, SyncLink
-from backend.sync import records
+from backend.sync import records, stripe_rules
 from backend.sync.merge import Conflict, merge
+from backend.sync.stripe_rules import StripeRefusal
 
 PRODUCT, COMPANY, CONTACT = "product", "company", "contact"
 
@@ -85,6 +91,7 @@ def sync_products(hubspot, stripe, store: LedgerStore, company: str, report: Syn
     back_to_hubspot: dict[str, dict] = {}
 
     for obj in hubspot.products(archived=False) + hubspot.products(archived=True):
+        checkpoint()   # between records: a stop here is a crash the sync already recovers from
         hid = obj["id"]
         props = obj.get("properties") or {}
         stripe_id = (records.text(props.get("stripe_product_id"))
@@ -92,77 +99,100 @@ def sync_products(hubspot, stripe, store: LedgerStore, company: str, report: Syn
                      or (by_hubspot_meta.get(hid) or {}).get("id", ""))
         product = stripe_products.get(stripe_id)
         fields, problem = records.hubspot_product(obj)
-        label = f"produit {fields['name'] or hid}"
+        label = _label("produit", fields["name"], hid)
         if obj.get("archived"):
             if product is not None and product.get("active"):
-                report.archived.append(f"{label} ({stripe_id})")
-                if not report.dry_run:
-                    stripe.update_product(stripe_id, {"active": False})
+                try:
+                    if not report.dry_run:
+                        stripe.update_product(stripe_id, {"active": False})
+                    report.archived.append(f"{label} ({stripe_id})")
+                except StripeRefusal as refusal:
+                    _problem(report, label, hid, refusal.french())
             continue
         if problem:
-            report.problems.append(f"{label} : {problem}")
+            _problem(report, label, hid, problem)
             continue
+        current = records.stripe_product(product, prices) if product is not None else None
+        if fields["period"] is None:
+            # HubSpot states no frequency: the Stripe price keeps its period (a product linked
+            # before frequencies were synced stays monthly); a new product is sold once.
+            fields["period"] = current["period"] if current is not None else ""
         if product is None:
             if stripe_id:
-                report.problems.append(f"{label} : le produit Stripe {stripe_id} est introuvable")
+                _problem(report, label, hid, f"le produit Stripe {stripe_id} est introuvable")
                 continue
+            if not report.dry_run:
+                try:
+                    created = stripe.create_product(fields, hid, _key(company, "product", hid))
+                except StripeRefusal as refusal:
+                    _problem(report, label, hid, refusal.french())
+                    continue
+                back_to_hubspot[hid] = {"stripe_product_id": created["id"]}
+                new_links.append(SyncLink(hid, created["id"], fields))
             report.created.append(label)
-            if report.dry_run:
-                continue
-            created = stripe.create_product(fields, hid, _key(company, "product", hid))
-            back_to_hubspot[hid] = {"stripe_product_id": created["id"]}
-            new_links.append(SyncLink(hid, created["id"], fields))
             continue
         if records.text(props.get("stripe_product_id")) != stripe_id:
             back_to_hubspot.setdefault(hid, {})["stripe_product_id"] = stripe_id
             report.linked.append(f"{label} ({stripe_id})")
-        result = merge(PRODUCT, hid, stripe_id, fields, records.stripe_product(product, prices),
-                       links[hid].state if hid in links else None, records.PRODUCT_MASTER)
+        base = links[hid].state if hid in links else None
+        if base is not None and "period" not in base:
+            # Links saved before the period was a synced field: Stripe's period was the last one.
+            base = {**base, "period": current["period"]}
+        result = merge(PRODUCT, hid, stripe_id, fields, current, base, records.PRODUCT_MASTER)
         report.conflicts += result.conflicts
-        if result.changes:
-            report.updated.append(f"{label} ({', '.join(sorted({**result.to_stripe, **result.to_hubspot}))})")
         if not report.dry_run:
-            _apply_product(stripe, product, result.to_stripe, company, hid, prices)
-            if "price" not in result.to_stripe:
-                _finish_price_change(stripe, product, prices, label, report)
+            try:
+                _apply_product(stripe, product, result.to_stripe, result.state, company, hid)
+                if "price" not in result.to_stripe and "period" not in result.to_stripe:
+                    _finish_price_change(stripe, product, prices, label, report)
+            except StripeRefusal as refusal:
+                _problem(report, label, hid, refusal.french())
+                continue
             if result.to_hubspot:
                 back_to_hubspot.setdefault(hid, {}).update(records.hubspot_product_props(result.to_hubspot))
             new_links.append(SyncLink(hid, stripe_id, result.state))
+        if result.changes:
+            report.updated.append(f"{label} ({', '.join(sorted({**result.to_stripe, **result.to_hubspot}))})")
 
     if not report.dry_run:
         hubspot.update("products", back_to_hubspot)
         store.save_sync_links(company, PRODUCT, new_links, now=now)
 
 
-def _apply_product(stripe, product: dict, to_stripe: dict, company: str, hid: str,
-                   prices: dict[str, dict]) -> None:
+def _label(kind: str, name: str, hid: str) -> str:
+    """How a report names a HubSpot record: its kind and name (cut short), else its id."""
+    if not name:
+        return f"{kind} {hid}"
+    return f"{kind} {name[:80]}" + ("…" if len(name) > 80 else "")
+
+
+def _problem(report: SyncReport, label: str, hid: str, reason: str) -> None:
+    """A record left alone, for a person to fix in HubSpot: named, with its HubSpot id."""
+    named = label if label.endswith(f" {hid}") else f"{label} (HubSpot {hid})"
+    report.problems.append(f"{named} : {reason}")
+
+
+def _apply_product(stripe, product: dict, to_stripe: dict, state: dict, company: str,
+                   hid: str) -> None:
     params = records.stripe_product_params(to_stripe)
-    if "price" in to_stripe:
-        # Stripe prices cannot change: a new price becomes the default, the old one is archived.
+    if "price" in to_stripe or "period" in to_stripe:
+        # Stripe prices cannot change: a new price (HubSpot's amount and billing period)
+        # becomes the default, the old one is archived.
         old = product.get("default_price")
         old_id = old.get("id") if isinstance(old, dict) else old
         # The key names the price replaced too: a price set back to an amount it had within
         # Stripe's 24 hours of idempotency is a new change, not a replay of the first one.
-        new_price = stripe.create_price(product["id"], to_stripe["price"],
-                                        _key(company, "price", hid, str(to_stripe["price"]),
-                                             old_id or "none"),
-                                        replaces=old_id,
-                                        recurring=_billing_period((prices.get(old_id or "") or {})))
+        billing = state["period"]
+        new_price = stripe.create_price(product["id"], state["price"],
+                                        _key(company, "price", hid, str(state["price"]),
+                                             billing.replace(" ", "") or "once", old_id or "none"),
+                                        replaces=old_id, recurring=stripe_rules.recurring(billing))
         params["default_price"] = new_price["id"]
         stripe.update_product(product["id"], params)
         if old_id:
             stripe.archive_price(old_id)
     elif params:
         stripe.update_product(product["id"], params)
-
-
-def _billing_period(price: dict) -> dict | None:
-    """A monthly price stays monthly when its amount changes: the new price bills as the old."""
-    recurring = price.get("recurring") or {}
-    if not recurring.get("interval"):
-        return None
-    return {"interval": recurring["interval"],
-            "interval_count": int(recurring.get("interval_count") or 1)}
 
 
 def _finish_price_change(stripe, product: dict, prices: dict[str, dict], label: str,
@@ -213,25 +243,27 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
         plural = "companies" if object_type == COMPANY else "contacts"
         back: dict[str, dict] = {}
         new_links: list[SyncLink] = []
-        to_create: list[tuple[str, dict]] = []
+        to_create: list[tuple[str, str, dict]] = []
         for obj in objects:
+            checkpoint()   # between records (see sync_products)
             hid, props = obj["id"], obj.get("properties") or {}
             fields = records.hubspot_customer(object_type, obj)
-            label = f"{'entreprise' if object_type == COMPANY else 'contact'} {fields['name'] or hid}"
-            if fields.get("email") and not records.valid_email(fields["email"]):
-                report.problems.append(f"{label} : e-mail invalide « {fields['email'][:80]} »")
+            label = _label("entreprise" if object_type == COMPANY else "contact", fields["name"], hid)
+            problem = stripe_rules.customer_problem(object_type, fields)
+            if problem:   # Stripe would refuse it: left alone, not the whole sync stopped
+                _problem(report, label, hid, problem)
                 continue
             stripe_id = (records.text(props.get("stripe_customer_id"))
                          or (links[object_type][hid].stripe_id if hid in links[object_type] else "")
                          or meta_links.get((object_type, hid), ""))
             if stripe_id and stripe_id not in customers:
-                report.problems.append(f"{label} : le client Stripe {stripe_id} est introuvable")
+                _problem(report, label, hid, f"le client Stripe {stripe_id} est introuvable")
                 continue
             if not stripe_id and fields.get("email"):
                 matches = [m for m in by_email.get(fields["email"], []) if m not in linked_stripe]
                 if len(by_email.get(fields["email"], [])) > 1:
-                    report.problems.append(f"{label} : {len(by_email[fields['email']])} clients Stripe "
-                                           f"ont l'e-mail {fields['email']} : aucun n'est relié")
+                    _problem(report, label, hid, f"{len(by_email[fields['email']])} clients Stripe "
+                                                 f"ont l'e-mail {fields['email']} : aucun n'est relié")
                     continue
                 if len(matches) == 1:
                     stripe_id = matches[0]
@@ -244,13 +276,13 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                         code = customer_code(records.code_name(object_type, props), taken,
                                              settings.customer_code_prefix, settings.customer_code_length)
                     except CodeError as exc:
-                        report.problems.append(f"{label} : {exc.french}")
+                        _problem(report, label, hid, exc.french)
                         continue
                 taken.add(code.upper())
-                report.created.append(f"{label} ({code})")
                 if report.dry_run:
+                    report.created.append(f"{label} ({code})")
                     continue
-                to_create.append((hid, {**fields, "code": code}))
+                to_create.append((hid, label, {**fields, "code": code}))
                 continue
             current = records.stripe_customer(customers[stripe_id])
             base = links[object_type][hid].state if hid in links[object_type] else None
@@ -265,20 +297,25 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                                                        settings.customer_code_length)
                         taken.add(fields["code"].upper())
                     except CodeError as exc:
-                        report.problems.append(f"{label} : {exc.french}")
+                        _problem(report, label, hid, exc.french)
             if base is None and current["code"] and fields["code"] != current["code"]:
                 fields["code"] = current["code"]   # an existing Stripe code is reused, never regenerated
             result = merge(object_type, hid, stripe_id, fields, current, base)
             report.conflicts += result.conflicts
+            if not report.dry_run:
+                try:
+                    if result.to_stripe:
+                        stripe.update_customer(stripe_id, records.stripe_customer_params(
+                            _with_full_address(result.to_stripe, result.state)), object_type, hid)
+                    elif (customers[stripe_id].get("metadata") or {}).get(f"hubspot_{object_type}_id") != hid:
+                        stripe.update_customer(stripe_id, {}, object_type, hid)
+                except StripeRefusal as refusal:   # a rule we did not know: this record only
+                    _problem(report, label, hid, refusal.french())
+                    continue
             if result.changes:
                 report.updated.append(f"{label} ({', '.join(sorted({**result.to_stripe, **result.to_hubspot}))})")
             if report.dry_run:
                 continue
-            if result.to_stripe:
-                stripe.update_customer(stripe_id, records.stripe_customer_params(
-                    _with_full_address(result.to_stripe, result.state)), object_type, hid)
-            elif (customers[stripe_id].get("metadata") or {}).get(f"hubspot_{object_type}_id") != hid:
-                stripe.update_customer(stripe_id, {}, object_type, hid)
             props_back = records.hubspot_customer_props(object_type, result.to_hubspot)
             if records.text(props.get("stripe_customer_id")) != stripe_id:
                 props_back["stripe_customer_id"] = stripe_id
@@ -290,11 +327,16 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                 codes_to_store[stripe_id] = result.state["code"]
             new_links.append(SyncLink(hid, stripe_id, result.state))
         # Stripe has no batch create: new customers are created a few at a time (each with
-        # its idempotency key, so a retried sync gets the same customers back).
-        for (hid, fields), created in zip(to_create, _side_by_side(
-                lambda item: stripe.create_customer(item[1], object_type, item[0],
-                                                    _key(company, object_type, item[0])),
+        # its idempotency key, so a retried sync gets the same customers back); one refused
+        # is reported, the others are created.
+        for (hid, label, fields), created in zip(to_create, _side_by_side(
+                lambda item: _or_refusal(lambda: stripe.create_customer(
+                    item[2], object_type, item[0], _key(company, object_type, item[0]))),
                 to_create)):
+            if isinstance(created, StripeRefusal):
+                _problem(report, label, hid, created.french())
+                continue
+            report.created.append(f"{label} ({fields['code']})")
             back[hid] = {"stripe_customer_id": created["id"], "code_comptable": fields["code"]}
             codes_to_store[created["id"]] = fields["code"]
             new_links.append(SyncLink(hid, created["id"], fields))
@@ -307,6 +349,15 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
 
 
 CREATE_WORKERS = 3   # under Stripe's rate limits (100 requests a second live, 25 in test mode)
+
+
+def _or_refusal(call):
+    """call()'s result, or the StripeRefusal it raised: Stripe refusing one record is that
+    record's answer, while any other failure (5xx, 429, connection) still ends the run."""
+    try:
+        return call()
+    except StripeRefusal as refusal:
+        return refusal
 
 
 def _side_by_side(fn, items: list) -> list:
@@ -328,32 +379,25 @@ def _with_full_address(to_stripe: dict, state: dict) -> dict:
 
 def sync(hubspot, stripe, store: LedgerStore, settings: Settings, company: str, *,
          products: bool = True, customers: bool = True, dry_run: bool = False,
-         trigger: str = "ligne de commande", sheet=None, now: datetime | None = None) -> SyncReport:
+         trigger: str = "ligne de commande", sheet=None, now: datetime | None = None,
+         lease: Lease = DEFAULT_LEASE) -> SyncReport:
     now = now or datetime.now(timezone.utc)
-    holder = f"sync-{time.monotonic_ns()}"
-    if not store.acquire_lock(company, holder, now=now):
-        held = store.lock_holder(company)
-        raise AlreadyRunning(company, held[0] if held else None)
     report = SyncReport(dry_run=dry_run)
-    started = time.perf_counter()
-    before = {"hubspot": hubspot.calls(), "stripe": stripe.calls()}
-    run_id = store.start_run(company, "sync", trigger, now=now)
-    try:
+    with run_locked(store, company, "sync", trigger, now=now, lease=lease) as run:
+        run.summary = report.summary
+        started = time.perf_counter()
+        before = {"hubspot": hubspot.calls(), "stripe": stripe.calls()}
         if not dry_run:
             report.created += [f"propriété HubSpot {p}" for p in hubspot.ensure_properties()]
         if products:
+            checkpoint()
             sync_products(hubspot, stripe, store, company, report, now)
         if customers:
+            checkpoint()
             sync_customers(hubspot, stripe, store, settings, company, report, now)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {**report.summary(), "error": str(exc)})
-        raise
-    finally:
-        store.release_lock(company, holder)
-    report.calls = {"hubspot": hubspot.calls() - before["hubspot"],
-                    "stripe": stripe.calls() - before["stripe"]}
-    report.seconds = time.perf_counter() - started
-    store.finish_run(run_id, "ok", report.summary())
+        report.calls = {"hubspot": hubspot.calls() - before["hubspot"],
+                        "stripe": stripe.calls() - before["stripe"]}
+        report.seconds = time.perf_counter() - started
     if sheet is not None and not dry_run:
         spreadsheet.append_history(sheet, trigger, "Synchronisation HubSpot–Stripe",
                                    report.french(), now)

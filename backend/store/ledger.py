@@ -34,6 +34,9 @@ ARRAY_SIZE = 10000        # PostgreSQL: one array parameter
 # needs a reversal).
 DOCUMENT_KINDS = ("invoice", "credit_note")
 OUTCOMES = ("ok", "failed")
+# A run's lease on its company: short, renewed by the run's heartbeat (services/locked.py), so
+# that a crashed process holds the company for at most this long.
+LEASE_SECONDS = 60
 
 T = TypeVar("T")
 
@@ -124,7 +127,7 @@ class LedgerStore:
 
     # --- One run at a time per company --------------------------------------------------
 
-    def acquire_lock(self, company: str, holder: str, ttl_seconds: int = 900,
+    def acquire_lock(self, company: str, holder: str, ttl_seconds: float = LEASE_SECONDS,
                      now: datetime | None = None) -> bool:
         """Take the company's lease; True if taken (free, expired, or already ours: then
         extended). One statement, so two racing callers cannot both get it."""
@@ -142,7 +145,7 @@ class LedgerStore:
         with begin_write(self.engine) as conn:
             return conn.execute(stmt).first() is not None
 
-    def renew_lock(self, company: str, holder: str, ttl_seconds: int = 900,
+    def renew_lock(self, company: str, holder: str, ttl_seconds: float = LEASE_SECONDS,
                    now: datetime | None = None) -> bool:
         """Extend our lease; False if another holder has the lock (or nobody has)."""
         now = _now(now)
@@ -380,7 +383,7 @@ class LedgerStore:
             return conn.execute(stmt).first() is not None
 
 
-def _ttl(ttl_seconds: int) -> timedelta:
+def _ttl(ttl_seconds: float) -> timedelta:
     if ttl_seconds <= 0:
         raise ValueError(f"ttl_seconds must be positive, not {ttl_seconds}")
     return timedelta(seconds=ttl_seconds)

@@ -1,22 +1,24 @@
 """The fields the sync compares, read the same way from HubSpot and from Stripe.
 
-Products: name, description, price (cents), accounting code and the three sections.
+Products: name, description, price (cents), billing period, accounting code and the three
+sections.
 Customers: name, email, address, accounting code. Empty and missing are the same value.
 """
 
 from __future__ import annotations
 
-import re
-
 from backend.core.money import parse_cents
+from backend.sync import stripe_rules
 
-PRODUCT_FIELDS = ("name", "description", "price", "code", "axis_1", "axis_2", "axis_3")
+# `period`: the default price's billing period ("1 month"; "" for a one-time price).
+PRODUCT_FIELDS = ("name", "description", "price", "period", "code", "axis_1", "axis_2", "axis_3")
 # HubSpot is the master of these: a change made to them in Stripe alone is put back.
-PRODUCT_MASTER = frozenset({"price", "code", "axis_1", "axis_2", "axis_3"})
+PRODUCT_MASTER = frozenset({"price", "period", "code", "axis_1", "axis_2", "axis_3"})
 CUSTOMER_FIELDS = ("name", "email", "line1", "city", "postal_code", "country", "code")
 
-HUBSPOT_PRODUCT_PROPERTIES = ["name", "description", "price", "code_comptable", "axe_analytique_1",
-                              "axe_analytique_2", "axe_analytique_3", "stripe_product_id"]
+HUBSPOT_PRODUCT_PROPERTIES = ["name", "description", "price", "recurringbillingfrequency",
+                              "code_comptable", "axe_analytique_1", "axe_analytique_2",
+                              "axe_analytique_3", "stripe_product_id"]
 HUBSPOT_COMPANY_PROPERTIES = ["name", "address", "city", "zip", "country",
                               "code_comptable", "stripe_customer_id"]
 HUBSPOT_CONTACT_PROPERTIES = ["firstname", "lastname", "email", "address", "city", "zip", "country",
@@ -45,28 +47,28 @@ def country_code(value) -> str:
 
 
 def hubspot_product(obj: dict) -> tuple[dict, str | None]:
-    """(fields, problem): a price HubSpot holds in euros as text, turned into cents. What
-    Stripe would refuse (no name, a negative price) is a problem, not a failed sync."""
+    """(fields, problem): a price HubSpot holds in euros as text, turned into cents; the billing
+    frequency as a Stripe period (None when HubSpot states none). What Stripe would refuse (no
+    name, a negative price, a field too long, a frequency past three years) is a problem, not a
+    failed sync."""
     props = obj.get("properties") or {}
     cents = parse_cents(text(props.get("price")))
-    problem = None
+    billing, problem = stripe_rules.hubspot_period(text(props.get("recurringbillingfrequency")))
+    fields = {"name": text(props.get("name")), "description": text(props.get("description")),
+              "price": cents, "period": billing, "code": text(props.get("code_comptable")),
+              **{f"axis_{i}": text(props.get(f"axe_analytique_{i}")) for i in (1, 2, 3)}}
     if cents is None:
-        problem = f"prix illisible : « {text(props.get('price'))} »"
+        problem = f"prix illisible : « {text(props.get('price'))[:40]} »"
     elif cents < 0:
-        problem = f"prix négatif : « {text(props.get('price'))} »"
-    elif not text(props.get("name")):
+        problem = f"prix négatif : « {text(props.get('price'))[:40]} »"
+    elif not fields["name"]:
         problem = "sans nom (Stripe en exige un)"
-    return {"name": text(props.get("name")), "description": text(props.get("description")),
-            "price": cents, "code": text(props.get("code_comptable")),
-            **{f"axis_{i}": text(props.get(f"axe_analytique_{i}")) for i in (1, 2, 3)}}, problem
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+    return fields, problem or stripe_rules.product_problem(fields)
 
 
 def valid_email(value: str) -> bool:
     """An address Stripe would take (it refuses one without a domain: the sync would stop)."""
-    return bool(_EMAIL.fullmatch(value))
+    return stripe_rules.valid_email(value)
 
 
 def stripe_product(product: dict, prices: dict[str, dict]) -> dict:
@@ -74,8 +76,12 @@ def stripe_product(product: dict, prices: dict[str, dict]) -> dict:
     default = product.get("default_price")
     price_id = default.get("id") if isinstance(default, dict) else default
     price = prices.get(price_id or "") or {}
+    billing = price.get("recurring") or {}
+    period = (stripe_rules.period(billing["interval"], int(billing.get("interval_count") or 1))
+              if billing.get("interval") else "")
     return {"name": text(product.get("name")), "description": text(product.get("description")),
-            "price": price.get("unit_amount"), "code": text(meta.get("accounting_code")),
+            "price": price.get("unit_amount"), "period": period,
+            "code": text(meta.get("accounting_code")),
             **{f"axis_{i}": text(meta.get(f"analytic_axis_{i}")) for i in (1, 2, 3)}}
 
 

@@ -23,7 +23,7 @@ from flask import Flask
 
 def create_app(config: Mapping | None = None) -> Flask:
     from backend.web import actions, errors, health, jobs, service, webhooks
-    from backend.web.config import settings_from_env
+    from backend.web.config import public_base_url, settings_from_env
     from backend.web.services import Backend
 
     app = Flask(__name__, static_folder=None)
@@ -35,6 +35,15 @@ def create_app(config: Mapping | None = None) -> Flask:
     if app.config["PRODUCTION"] and not logging.getLogger().handlers:
         # App Engine sends stderr to Cloud Logging: who did what (never a token or a secret).
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        # A mistyped address would refuse every HubSpot delivery: said at deploy, not later.
+        public = public_base_url(app.config)
+    except ValueError as exc:
+        raise RuntimeError(f"{exc}: it is the https address HubSpot and Stripe call") from None
+    if public is None and app.config["PRODUCTION"]:
+        logging.getLogger(__name__).warning(
+            "neither PUBLIC_BASE_URL nor SERVICE_AUDIENCE is the service's https address: "
+            "HubSpot webhook deliveries will be answered 503 until one is set")
     app.json.ensure_ascii = False
     app.extensions["journal"] = Backend(app.config)
     errors.register(app)

@@ -6,6 +6,7 @@
 | COMPANIES_FILE | the companies (JSON or TOML; see backend/auth/companies.example.json); default `companies.json` |
 | ID_TOKEN_AUDIENCES | the OAuth client ids whose ID tokens are accepted (the Apps Script projects'), comma-separated; a company may list its own (`client_ids`) |
 | SERVICE_AUDIENCE | the audience of Cloud Scheduler's and Cloud Tasks' OIDC tokens: the backend's URL |
+| PUBLIC_BASE_URL | the https address the senders call (`https://host`, no path): HubSpot signs its webhooks for it plus the path and query; default SERVICE_AUDIENCE when that is such an address; locally, if neither, the request's own URL |
 | SERVICE_ACCOUNTS | the service accounts allowed to call /tasks/run and /scheduler/generate |
 | GOOGLE_CERTS_URL | where Google's token certificates are (default Google's; tests use a local one) |
 | JOB_DISPATCH | `thread` (a worker thread, default locally) or `cloud-tasks` (default in production) |
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from backend.auth.tokens import GOOGLE_CERTS_URL
 
@@ -35,6 +37,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
         "COMPANIES_FILE": env.get("COMPANIES_FILE", "companies.json"),
         "ID_TOKEN_AUDIENCES": _list(env.get("ID_TOKEN_AUDIENCES")),
         "SERVICE_AUDIENCE": env.get("SERVICE_AUDIENCE", "").strip(),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").strip(),
         "SERVICE_ACCOUNTS": _list(env.get("SERVICE_ACCOUNTS")),
         "GOOGLE_CERTS_URL": env.get("GOOGLE_CERTS_URL") or GOOGLE_CERTS_URL,
         "JOB_DISPATCH": env.get("JOB_DISPATCH") or ("cloud-tasks" if production else "thread"),
@@ -49,3 +52,40 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
         "PREVIEW": False,
         "MAX_CONTENT_LENGTH": 64 * 1024,
     }
+
+
+def public_base_url(config: Mapping) -> str | None:
+    """The address webhook senders were given, `scheme://host[:port]`: PUBLIC_BASE_URL, else
+    SERVICE_AUDIENCE if it is such an address (on App Engine both are the service's URL), else
+    None. Behind App Engine's front end the app cannot learn it from the request: the Host
+    header and X-Forwarded-* are whatever the caller sent. A malformed PUBLIC_BASE_URL is a
+    ValueError saying why (https only in production, where `secure: always` holds)."""
+    production = bool(config.get("PRODUCTION"))
+    value = str(config.get("PUBLIC_BASE_URL") or "").strip()
+    if value:
+        problem = _not_a_base_url(value, production)
+        if problem:
+            raise ValueError(f"PUBLIC_BASE_URL {value!r} {problem}")
+        return value.rstrip("/")
+    audience = str(config.get("SERVICE_AUDIENCE") or "").strip()
+    if audience and not _not_a_base_url(audience, production):
+        return audience.rstrip("/")
+    return None
+
+
+def _not_a_base_url(value: str, production: bool) -> str | None:
+    """Why `value` is not a base address (None if it is one)."""
+    schemes = ("https",) if production else ("https", "http")
+    try:
+        parts = urlsplit(value)
+        parts.port      # a port that is not a number raises here
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme not in schemes or not parts.hostname:
+        return f"must be {' or '.join(s + '://host' for s in schemes)}"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "?" in value:
+        return ("must have no path, query or fragment "
+                "(e.g. https://PROJECT_ID.REGION_ID.r.appspot.com)")
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user or password"
+    return None

@@ -4,16 +4,21 @@ configured service accounts, for SERVICE_AUDIENCE.
 - POST /tasks/run `{"job_id": ...}`: Cloud Tasks hands a job over; it runs within this
   request (which App Engine lets live up to 10 minutes). Answers 200 once the job is over,
   whatever its outcome (the outcome is stored), so that Cloud Tasks retries only when this
-  instance died: then the job, not heard of, is taken up again.
+  instance died: then the job, not heard of, is taken up again. A job stopped by SIGTERM
+  (back in the queue) or running on another instance answers 503: Cloud Tasks retries it.
 - POST /scheduler/generate `{"company": ...}` (or no company: all of them): the daily
   generation started by Cloud Scheduler, for integrators who prefer it to the Apps Script
   trigger. Same rule: a company with a job running gets no second one.
 """
 
+import logging
+
 from flask import Blueprint, jsonify
 
+from backend.jobs.runner import RetryLater
 from backend.web.caller import backend, error, request_fields, service_required
 
+log = logging.getLogger(__name__)
 bp = Blueprint("service", __name__)
 SCHEDULER_TRIGGER = "planificateur (Cloud Scheduler)"
 
@@ -24,7 +29,11 @@ def run_task():
     job_id = str(request_fields().get("job_id") or "")
     if not job_id:
         return error(400, "bad_request", "job_id manquant.")
-    backend().runner().execute(job_id)
+    try:
+        backend().runner().execute(job_id)
+    except RetryLater as exc:
+        log.info("%s", exc)
+        return error(503, "retry_later", "Action interrompue ; elle reprendra d'elle-même.")
     return jsonify(ok=True)
 
 

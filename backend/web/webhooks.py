@@ -2,19 +2,32 @@
 company. The signature is checked with the company's webhook secret, each delivery is applied
 once (the ledger store remembers its id), and the sync of what changed is started as a job,
 like a click in the sidebar. These routes need no ID token: the signature is the caller's proof.
+
+HubSpot signs the https address it was given (the app's target URL) with the path and query it
+sent; behind App Engine's front end the app sees another scheme and host, and the Host and
+X-Forwarded-* headers are anyone's to write. So the signature is checked against the configured
+public address (PUBLIC_BASE_URL, backend/web/config.py) plus the request target exactly as the
+request line carried it. Stripe's signature covers the body and a timestamp only.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import time
+from urllib.parse import quote
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from backend.services.webhooks import hubspot_delivery, stripe_delivery
 from backend.web.caller import backend, error
+from backend.web.config import public_base_url
 
 bp = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
 WEBHOOK_TRIGGER = "webhook {source}"
+# `scheme://authority` of a request target in absolute form (`POST https://host/path HTTP/1.1`).
+_ABSOLUTE_FORM = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
 
 def _company_and_secret(company_id: str, kind: str):
@@ -43,14 +56,51 @@ def _answer(delivery):
     return response
 
 
+def _request_target() -> str:
+    """The path and query exactly as the request line carried them (gunicorn's RAW_URI,
+    werkzeug's REQUEST_URI): HubSpot signs the URL it called, escapes and parameter order
+    included, which a path decoded and quoted again may not reproduce."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw is None:
+        # A server that keeps no request line: rebuilt, the best that can be done.
+        query = request.query_string.decode("latin-1")
+        path = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=-._~")
+        return path + (f"?{query}" if query else "")
+    # WSGI carries the raw bytes as latin-1; HubSpot signs the URL's UTF-8.
+    raw = raw.encode("latin-1").decode("utf-8", "replace")
+    return _ABSOLUTE_FORM.sub("", raw, count=1) or "/"
+
+
+def _signed_url() -> str | None:
+    """The URL HubSpot signed, if the service knows its public address; locally (tests, the
+    preview) without one, the request's own scheme and host. None: refuse (production)."""
+    base = public_base_url(current_app.config)
+    if base is None:
+        if current_app.config["PRODUCTION"]:
+            return None
+        base = request.host_url.rstrip("/")
+    return base + _request_target()
+
+
 @bp.post("/webhooks/hubspot/<company_id>")
 def hubspot(company_id: str):
     company, secret = _company_and_secret(company_id, "hubspot_webhook")
     if company is None:
         return error(404, "unknown_company", "Société inconnue.")
-    delivery = hubspot_delivery("POST", request.url, request.get_data(), dict(request.headers),
+    url = _signed_url()
+    if url is None:
+        # 503: HubSpot delivers again later, by when the address may be configured.
+        log.error("HubSpot delivery for %s not checked: set PUBLIC_BASE_URL (or SERVICE_AUDIENCE) "
+                  "to the service's https address", company_id)
+        return error(503, "public_url_not_configured",
+                     "Adresse publique du service non configurée (PUBLIC_BASE_URL).")
+    delivery = hubspot_delivery("POST", url, request.get_data(), dict(request.headers),
                                 secret, backend().ledger(), _sync_starter(company, "HubSpot"),
                                 int(time.time() * 1000))
+    if delivery.status == 401:
+        # The usual cause once deployed: HubSpot's target URL is not PUBLIC_BASE_URL + path.
+        log.warning("HubSpot delivery for %s refused (%s); checked for %r", company_id,
+                    delivery.message, url[:300])
     return _answer(delivery)
 
 

@@ -29,7 +29,8 @@ from stress.bad_input.checks import (demo_settings, expected_entries, formula_ce
                                      lost_documents, read_tabs, sheet_refs, store_disagreements,
                                      unexpected_rows)
 from stress.serve import Served
-from stress.world import (HUBSPOT_APP_SECRET, SECRETS, STRIPE_WEBHOOK_SECRET, World, demo_data)
+from stress.world import (HUBSPOT_APP_SECRET, SECRETS, SERVICE_AUDIENCE, STRIPE_WEBHOOK_SECRET, World,
+                          demo_data)
 
 SHEET = "<sheet>"             # replaced by the caller's spreadsheet id when sent
 NONE = object()               # no body at all
@@ -245,7 +246,7 @@ class Harness:
             return self._over_socket(req)
         data = self._bytes(req)
         query = {"spreadsheet_id": self.sheet} if req.query else None
-        url = "http://localhost" + req.path
+        url = SERVICE_AUDIENCE + req.path
         headers = self._headers(req, data, url)
         builder = EnvironBuilder(path=req.path, method=req.method, query_string=query,
                                  headers=headers, input_stream=io.BytesIO(data or b""),

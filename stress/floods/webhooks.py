@@ -25,7 +25,12 @@ from backend.services.webhooks import hubspot_event_key
 from backend.store.schema import webhook_deliveries
 from stress.floods.shared import COMPANY, Tally, differences, serve, settle
 from stress.report import Result
-from stress.world import HUBSPOT_APP_SECRET, STRIPE_SECRET, STRIPE_WEBHOOK_SECRET, World, demo_data
+from stress.world import (HUBSPOT_APP_SECRET, SERVICE_AUDIENCE, STRIPE_SECRET,
+                          STRIPE_WEBHOOK_SECRET, World, demo_data)
+
+# The World's public address, which HubSpot signs for (its app sets no PUBLIC_BASE_URL, so
+# SERVICE_AUDIENCE is it), whatever address the deliveries are sent to.
+PUBLIC_BASE_URL = SERVICE_AUDIENCE
 
 
 @dataclass
@@ -41,11 +46,12 @@ class Delivery:
 
     def request(self, world: World, base_url: str, attempt: int) -> tuple[str, bytes, dict]:
         """(path, body, headers) of the attempt-th sending: a retried HubSpot delivery counts
-        its attempts and each sending is signed afresh, as the senders do."""
+        its attempts and each sending is signed afresh, as the senders do, for the public
+        address, not for `base_url`, where it is sent."""
         if self.source == "hubspot":
             path = f"/webhooks/hubspot/{COMPANY}"
             events = [dict(e, attemptNumber=attempt) for e in self.events]
-            body, headers = world.sandbox.hubspot.signed_delivery(events, base_url + path,
+            body, headers = world.sandbox.hubspot.signed_delivery(events, PUBLIC_BASE_URL + path,
                                                                   secret=HUBSPOT_APP_SECRET)
             return path, body, headers
         body, signature = world.sandbox.stripe.signed_webhook(self.events[0],

@@ -144,7 +144,7 @@ def normal_day(world: World, http: HttpTransport, result: Result, progress=print
     payload, signature = world.sandbox.stripe.signed_webhook(stripe_event, secret=STRIPE_WEBHOOK_SECRET)
     hub_event = world.sandbox.hubspot.event("contact.propertyChange", 1, "firstname", "Jeanne")
     hub_body, hub_headers = world.sandbox.hubspot.signed_delivery(
-        [hub_event], f"{http.base}/webhooks/hubspot/{world.company_ids[0]}", secret=HUBSPOT_APP_SECRET)
+        [hub_event], f"{SERVICE_AUDIENCE}/webhooks/hubspot/{world.company_ids[0]}", secret=HUBSPOT_APP_SECRET)
     for attempt in (1, 2):
         stripe_answer = http.send("POST", f"/webhooks/stripe/{world.company_ids[0]}",
                                   {"Stripe-Signature": signature, "Content-Type": "application/json"},
@@ -191,7 +191,7 @@ def normal_day(world: World, http: HttpTransport, result: Result, progress=print
                                   data=payload)
         body, headers = world.sandbox.hubspot.signed_delivery(
             [world.sandbox.hubspot.event("contact.propertyChange", 1, "firstname", "Anne")],
-            f"{bare.base}/webhooks/hubspot/{world.company_ids[0]}", secret=HUBSPOT_APP_SECRET)
+            f"{SERVICE_AUDIENCE}/webhooks/hubspot/{world.company_ids[0]}", secret=HUBSPOT_APP_SECRET)
         hub_answer = bare.send("POST", f"/webhooks/hubspot/{world.company_ids[0]}", headers, data=body)
         day.notes.append(f"webhooks with their secret missing answered Stripe {stripe_answer.status}, "
                          f"HubSpot {hub_answer.status}")

@@ -33,7 +33,8 @@ class Answer:
 
 class Transport:
     """Sends requests to the app and keeps every answer (the secret search reads them)."""
-    base = "http://localhost"        # what the app sees as its own address (HubSpot signs it)
+    base = "http://localhost"        # what the app sees as its own address; HubSpot signs
+                                     # the public one (SERVICE_AUDIENCE)
 
     def __init__(self) -> None:
         self.answers: list[Answer] = []

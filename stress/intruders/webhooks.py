@@ -8,17 +8,23 @@ import time
 from datetime import datetime, timezone
 
 from stress.intruders.context import Attempt, Context, Intruder, Route, _bearer, _send
-from stress.world import CLIENT_ID, HUBSPOT_APP_SECRET, STRIPE_WEBHOOK_SECRET
+from stress.world import CLIENT_ID, HUBSPOT_APP_SECRET, SERVICE_AUDIENCE, STRIPE_WEBHOOK_SECRET
+
+# The World's public address, which HubSpot is given and signs for: its app sets no
+# PUBLIC_BASE_URL, so SERVICE_AUDIENCE is it (backend/web/config.py), not the transport's.
+PUBLIC_BASE_URL = SERVICE_AUDIENCE
 
 
 def _delivery(ctx: Context, route: Route, company: str, *, secret: str | None = None,
               stamp: float | None = None, event_id: int | None = None,
               signed_company: str | None = None, quiet: bool = False,
-              occurred: float | None = None) -> tuple[bytes, dict, int]:
-    """A delivery of one change, signed as the source signs it; `signed_company` the URL the
-    signature covers (HubSpot signs it). A product change, which starts a sync when applied;
-    `quiet` (the replays), unless `ctx.sync_events`, a change that starts none (applying it records
-    the delivery all the same, which is what the replay check watches) to save the syncs.
+              occurred: float | None = None, signed_base: str = PUBLIC_BASE_URL
+              ) -> tuple[bytes, dict, int]:
+    """A delivery of one change, signed as the source signs it; `signed_base` and
+    `signed_company` the URL the signature covers (HubSpot signs it: the public address).
+    A product change, which starts a sync when applied; `quiet` (the replays), unless
+    `ctx.sync_events`, a change that starts none (applying it records the delivery all the
+    same, which is what the replay check watches) to save the syncs.
     `occurred`: when the change happened (HubSpot; the same event sent again repeats it)."""
     sandbox = ctx.world.sandbox
     n = ctx.next_event() if event_id is None else event_id
@@ -37,7 +43,7 @@ def _delivery(ctx: Context, route: Route, company: str, *, secret: str | None = 
              if quiet and not ctx.sync_events
              else sandbox.hubspot.event("product.propertyChange", 1, "price", "12", occurred_at=at))
     event["eventId"] = 10_000_000 + n
-    uri = ctx.transport.base + route.paths(ctx, False)[0].format(company=signed_company or company)
+    uri = signed_base + route.paths(ctx, False)[0].format(company=signed_company or company)
     body, headers = sandbox.hubspot.signed_delivery(
         [event], uri, timestamp_ms=int(now * 1000),
         secret=HUBSPOT_APP_SECRET if secret is None else secret)
@@ -94,6 +100,21 @@ def _w_other_url(ctx, route, path):
     return Attempt(headers, data=body)
 
 
+def _w_app_address(ctx, route, path):
+    # What the app sees as its own address behind the front end: not what HubSpot signed.
+    body, headers, _ = _delivery(ctx, route, "demo", signed_base=ctx.transport.base)
+    return Attempt(headers, data=body)
+
+
+def _w_forwarded_host(ctx, route, path):
+    # Signed for an address of the intruder's, named in the headers anyone can send.
+    scheme = ctx.transport.base.split("://")[0]
+    body, headers, _ = _delivery(ctx, route, "demo", signed_base=f"{scheme}://intruder.example")
+    headers.update({"Host": "intruder.example", "X-Forwarded-Host": "intruder.example",
+                    "X-Forwarded-Proto": scheme})
+    return Attempt(headers, data=body)
+
+
 def _w_unknown_company(ctx, route, path):
     body, headers, _ = _delivery(ctx, route, "nobody", signed_company="nobody")
     return Attempt(headers, data=body, company="nobody")
@@ -135,6 +156,10 @@ WEBHOOK_INTRUDERS = [
     _webhook_intruder("signature over another body", 401, _w_other_body),
     _webhook_intruder("stale timestamp (10 minutes old)", 401, _w_stale),
     _webhook_intruder("signed for another URL", 401, _w_other_url, families=("hubspot",)),
+    _webhook_intruder("signed for the address the app sees, not the public one", 401,
+                      _w_app_address, families=("hubspot",)),
+    _webhook_intruder("signed for the address named by Host and X-Forwarded-Host", 401,
+                      _w_forwarded_host, families=("hubspot",)),
     _webhook_intruder("unknown company", 404, _w_unknown_company),
     _webhook_intruder("company without a webhook secret", 404, _w_no_secret),
     _webhook_intruder("Google ID token instead of a signature", 401, _w_id_token),

@@ -84,7 +84,7 @@ test('sync products, then customers: HubSpot into Stripe, what changed said plai
   // The demo has one person recorded twice in Stripe: the sync leaves it for a person to check.
   assert.equal(customers.outcome, 'warning');
   assert.match(customers.message, /^5 créé\(s\), 58 mis à jour, 1 relié\(s\), 0 archivé\(s\), 0 conflit\(s\) à arbitrer, 1 à vérifier\. /);
-  assert.match(customers.message, /À vérifier : contact Aurélien Bernard : 2 clients Stripe ont l'e-mail/);
+  assert.match(customers.message, /À vérifier : contact Aurélien Bernard \(HubSpot \d+\) : 2 clients Stripe ont l'e-mail/);
   await screenshot(frame(), 'sidebar-sync-customers.png');
 });
 

@@ -25,6 +25,9 @@ from backend.web import create_app
 
 CLIENT_ID = "1234567890-appsscript.apps.googleusercontent.com"
 SERVICE_AUDIENCE = "https://backend.example.test"
+# The https address HubSpot and Stripe are given (webhook signatures cover it), not the one
+# the app sees behind the front end.
+PUBLIC_BASE_URL = "https://journal.example.com"
 SERVICE_ACCOUNT = "scheduler@project.iam.gserviceaccount.com"
 USER = "comptable@maison-coworking.fr"
 OTHER_USER = "compta@atelier-velo.fr"
@@ -148,6 +151,7 @@ def make_config(issuer, sandbox, store, **overrides) -> dict:
         "GOOGLE_CERTS_URL": issuer.certs_url,
         "ID_TOKEN_AUDIENCES": [CLIENT_ID],
         "SERVICE_AUDIENCE": SERVICE_AUDIENCE,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "SERVICE_ACCOUNTS": [SERVICE_ACCOUNT],
         "STRIPE_API_BASE": sandbox.stripe_url,
         "SHEETS_API_BASE": sandbox.sheets_url,

@@ -2,7 +2,7 @@
 its progress and result, on the demo company in the sandboxes (the production adapters over
 HTTP). Jobs run inline here (InlineDispatcher); the Chromium tests run them in a thread."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from conftest import DEMO_SHEET, OTHER_SHEET, OTHER_USER, SERVICE_ACCOUNT, SERVICE_AUDIENCE, USER
 
@@ -231,6 +231,23 @@ def test_cloud_tasks_carries_the_job_to_tasks_run(make_web):
     assert web.client.post("/tasks/run", json=body,
                            headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert len(web.sheet()["Historique"]) == 2
+
+
+def test_a_task_for_a_job_running_elsewhere_is_answered_503_for_a_retry(make_web):
+    tasks = RecordingTasks()
+    dispatcher = CloudTasksDispatcher("projects/p/locations/europe-west1/queues/journal",
+                                      SERVICE_AUDIENCE, SERVICE_ACCOUNT, client=tasks)
+    web = make_web(DISPATCHER=dispatcher)
+    job_id = web.post("/actions/generate").get_json()["job"]["id"]
+    b = web.backend
+    # Another instance took the job and is alive: this delivery must fail so that Cloud
+    # Tasks tries again (it then finds the job over, or its worker silent and takes over).
+    b.job_store().claim(job_id, "other-instance:1:1", b.clock(), timedelta(minutes=15))
+    token = web.issuer.token(SERVICE_ACCOUNT, SERVICE_AUDIENCE)
+    answer = web.client.post("/tasks/run", json={"job_id": job_id},
+                             headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 503 and answer.get_json()["code"] == "retry_later"
+    assert web.get(f"/jobs/{job_id}").get_json()["job"]["state"] == "running"
 
 
 def test_a_task_that_cannot_be_queued_frees_the_company(make_web):

@@ -4,9 +4,11 @@ no ID token needed (the signature is the proof)."""
 import json
 import time
 
+from conftest import PUBLIC_BASE_URL
+
 
 def test_hubspot_delivery_starts_the_sync_once(web):
-    url = "http://localhost/webhooks/hubspot/demo"
+    url = PUBLIC_BASE_URL + "/webhooks/hubspot/demo"      # as HubSpot signs it
     event = web.sandbox.hubspot.event("product.propertyChange", "4177006901", "price", "12")
     body, headers = web.sandbox.hubspot.signed_delivery([event], url)
     answer = web.client.post("/webhooks/hubspot/demo", data=body, headers=headers,
@@ -47,7 +49,7 @@ def test_stripe_delivery_checked_and_applied_once(web):
 def test_hubspot_events_are_told_apart_by_more_than_their_id(web):
     """HubSpot's eventId is not guaranteed unique: a new change sharing one with an older
     event is applied; the same event sent again (a retry counts its attempts) is a replay."""
-    url = "http://localhost/webhooks/hubspot/demo"
+    url = PUBLIC_BASE_URL + "/webhooks/hubspot/demo"      # as HubSpot signs it
     hub = web.sandbox.hubspot
 
     def send(event):
