@@ -24,7 +24,7 @@ from backend.demo import DEMO_COMPANY, build_demo_company, scale_invoices, write
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTH = "2026-10"
-# Stripe's published example objects (../shared/reference/stripe/fixtures.json), kept with the
+# Stripe's published example objects (tests/reference/stripe_fixtures.json), kept with the
 # tests so that the shape check runs wherever the suite does.
 FIXTURES = Path(__file__).resolve().parent / "reference" / "stripe_fixtures.json"
 

@@ -1,4 +1,4 @@
-"""The sales-journal rules for invoices (../shared/DESIGN.md, "Accounting rules")."""
+"""The sales-journal rules for invoices (docs/DESIGN.md, "Accounting rules")."""
 
 from dataclasses import replace
 from datetime import date
