@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from backend.core.catalog import Catalog  # noqa: E402
 from backend.core.settings import Settings  # noqa: E402
+from backend.store.ledger import LedgerStore  # noqa: E402
 from builders import standard_catalog  # noqa: E402
 
 
@@ -18,6 +19,15 @@ def settings() -> Settings:
 @pytest.fixture
 def catalog() -> Catalog:
     return Catalog().add_all(standard_catalog())
+
+
+@pytest.fixture
+def store(tmp_path) -> LedgerStore:
+    """A migrated ledger store in a SQLite file of the test's own."""
+    ledger = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger.migrate()
+    yield ledger
+    ledger.close()
 
 
 # --- issue 7: the campaign's figures at CI size, printed at the end of the run -----------------

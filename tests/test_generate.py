@@ -13,7 +13,6 @@ from backend.core.settings import Settings
 from backend.demo import DEMO_COMPANY, build_demo_company
 from backend.errors import AlreadyRunning, ServiceError
 from backend.services.generate import generate
-from backend.store.ledger import LedgerStore
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)
 LATER = datetime(2026, 11, 3, 6, 0, tzinfo=timezone.utc)
@@ -27,13 +26,6 @@ def demo():
 @pytest.fixture
 def company(demo):
     return copy.deepcopy(demo)
-
-
-@pytest.fixture
-def store(tmp_path):
-    ledger = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
-    ledger.migrate()
-    return ledger
 
 
 @pytest.fixture

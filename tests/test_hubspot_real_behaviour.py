@@ -31,25 +31,11 @@ from backend.sandbox.local import HUBSPOT_TOKEN, LocalSandbox
 from backend.services.sync import sync
 from backend.services.webhooks import hubspot_delivery
 from backend.store.ledger import LedgerStore
+from clocks import SimClock
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START = datetime(2026, 10, 31, 12, 0, tzinfo=timezone.utc).timestamp()
 URI = "https://compta.example.fr/webhooks/hubspot"
-
-
-class Clock:
-    """The sandbox's now, moved by hand; as the adapter's sleep, it records the waits."""
-
-    def __init__(self) -> None:
-        self.now = START
-        self.waits: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
 
 
 def without_our_properties(data: dict) -> dict:
@@ -83,7 +69,7 @@ def make_box(demo, tmp_path):
         opened.append(box)
         box.stripe.load(copy.deepcopy(company))
         box.hubspot.load(copy.deepcopy(data) if ours else without_our_properties(data))
-        box.clock = Clock()
+        box.clock = SimClock(START)
         box.hubspot.clock = box.clock
         for name, value in hubspot.items():
             setattr(box.hubspot, name, value)

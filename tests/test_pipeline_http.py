@@ -63,13 +63,6 @@ def sandbox(demo):
         yield box
 
 
-@pytest.fixture
-def store(tmp_path):
-    ledger = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
-    ledger.migrate()
-    return ledger
-
-
 def run(sandbox, store, now=NOW, retries=0):
     return generate(sandbox.stripe_adapter(max_retries=retries), sandbox.sheet_adapter(sandbox.sid),
                     store, SETTINGS, "mdc", now=now)

@@ -44,6 +44,7 @@ from backend.sandbox import hubspot_scopes as scopes
 from backend.sandbox.hubspot_scopes import ALL_SCOPES
 from backend.sandbox.hubspot_store import ObjectStore, Record, iso
 from backend.sandbox.server import Request, serve
+from clocks import SimClock
 
 TOKEN = "pat-sandbox"
 SECRET = "hubspot-secret"
@@ -55,19 +56,6 @@ def hubspot_client(access_token: str, host: str) -> hubspot.HubSpot:
     """The client as production builds it: `host` is a `Configuration` setting that the
     client passes to every API it makes (crm.products, crm.associations.v4, ...)."""
     return hubspot.HubSpot(access_token=access_token, host=host)
-
-
-class Clock:
-    """The sandbox's clock, moved by hand."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start.timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +74,7 @@ def served():
 @pytest.fixture
 def sandbox(demo, served) -> HubSpotSandbox:
     service, _ = served
-    service.clock = Clock(NOW)
+    service.clock = SimClock(NOW.timestamp())
     service.load(demo)
     service.plan.reset()
     service.rate_limit_per_10s = None

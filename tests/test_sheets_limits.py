@@ -21,8 +21,8 @@ from urllib.parse import unquote
 import pytest
 from google.oauth2.credentials import Credentials
 
-from backend.adapters.google_http import Backoff
 from backend.adapters.google_sheets import GoogleSheetsAdapter
+from backend.backoff import Backoff
 from backend.core.model import journal_rows
 from backend.demo import build_demo_company, scale_invoices
 from backend.errors import ServiceError
@@ -32,27 +32,11 @@ from backend.sandbox.local import SHEETS_TOKEN, LocalSandbox
 from backend.services.convert import journal_objects
 from backend.services.generate import ANOMALIES_SPEC, AppendPolicy, entry_tab_spec, generate
 from backend.services.sheet_journal import dedupe, validate
-from backend.store.ledger import LedgerStore
 from stress.fault_runs import COMPANY, NOW, SETTINGS
+from clocks import SimClock
 
 TWO_MB = 2_000_000
 ENTRIES = "Écritures"
-
-
-class SimClock:
-    """Simulated time shared by the sandbox (its quota window, its processing time) and the
-    client side (backoff pauses). Sleeping moves the clock on at once."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture(scope="module")
@@ -65,20 +49,12 @@ def sim():
     return SimClock()
 
 
-@pytest.fixture
-def store(tmp_path):
-    ledger = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
-    ledger.migrate()
-    yield ledger
-    ledger.close()
-
-
 @contextmanager
 def sandbox_holding(company, sim):
     """Stripe holding `company`, an empty spreadsheet; the Sheets sandbox on `sim`'s time."""
     with LocalSandbox() as box:
         box.stripe.load(company)
-        box.sheets.clock, box.sheets.sleep = sim.clock, sim.sleep
+        box.sheets.clock, box.sheets.sleep = sim, sim.sleep
         box.sid = box.sheets.create_spreadsheet("Journal des ventes", ["Feuille 1"])
         yield box
 
@@ -90,13 +66,13 @@ def box(demo, sim):
 
 
 def sheet_of(box, sim, kind=GoogleSheetsAdapter, **options):
-    backoff = Backoff(sleep=sim.sleep, clock=sim.clock, rand=lambda: 0.5)
+    backoff = Backoff(sleep=sim.sleep, clock=sim, rand=lambda: 0.5)
     return kind(box.sid, Credentials(token=SHEETS_TOKEN), base_url=box.sheets_url,
                 backoff=backoff, **options)
 
 
 def run(box, sim, store, **options):
-    policy = AppendPolicy(sleep=sim.sleep, rand=lambda: 0.5)
+    policy = AppendPolicy(backoff=Backoff(sleep=sim.sleep, rand=lambda: 0.5))
     return generate(box.stripe_adapter(), sheet_of(box, sim), store, SETTINGS, COMPANY, now=NOW,
                     appends=policy, **options)
 
@@ -163,7 +139,8 @@ def test_appends_are_cut_between_entries_each_recorded_once_written(demo, sim, s
     """A small byte limit: many appends, none splitting an entry (the recovery of a lost
     answer checks entries by reference), and every entry recorded as written."""
     sheet = sheet_of(box, sim, kind=RecordsAppends)
-    policy = AppendPolicy(max_bytes=40_000, sleep=sim.sleep, rand=lambda: 0.5)
+    policy = AppendPolicy(max_bytes=40_000,
+                          backoff=Backoff(sleep=sim.sleep, rand=lambda: 0.5))
     report = generate(box.stripe_adapter(), sheet, store, SETTINGS, COMPANY, now=NOW,
                       appends=policy)
     requests = appends_to(box, ENTRIES)
@@ -192,7 +169,7 @@ def test_a_write_quota_storm_is_ridden_out_and_nothing_is_written_twice(demo, si
     # Every write went through in the end, each once: no two successful appends of entries.
     assert len([r for r in appends_to(box, ENTRIES) if r.status == 200]) == 1
     # Google's backoff: 1 s, 2 s, 4 s… (+ jitter), never more than 64 s at once.
-    assert sim.sleeps[:3] == [1.5, 2.5, 4.5] and max(sim.sleeps) <= 64
+    assert sim.waits[:3] == [1.5, 2.5, 4.5] and max(sim.waits) <= 64
     writes = [r for r in box.sheets.received if r.method != "GET" and r.status == 200]
     for earlier, later in zip(writes, writes[2:]):      # the sandbox's quota was kept
         assert later.at - earlier.at >= 60
@@ -205,7 +182,7 @@ def test_a_storm_that_outlasts_the_budget_ends_in_bounded_time_then_a_run_writes
         run(box, sim, store)
     assert failure.value.status == 429 and failure.value.transient
     assert not failure.value.applied_unknown
-    assert 60 < sum(sim.sleeps) <= Backoff().budget     # waited past a minute, then gave up
+    assert 60 < sum(sim.waits) <= Backoff().budget     # waited past a minute, then gave up
     assert len([r for r in box.sheets.received if r.status == 429]) == Backoff().retries + 1
     box.sheets.write_quota_per_minute = None
     run(box, sim, store)
@@ -220,7 +197,7 @@ def test_a_retry_after_is_honoured(sim, box):
     sheet = sheet_of(box, sim)
     sheet.append("Feuille 1", [["un"]])
     sheet.append("Feuille 1", [["deux"]])
-    assert sim.sleeps == [60]
+    assert sim.waits == [60]
     assert box.sheets.values(box.sid, "Feuille 1") == [["un"], ["deux"]]
 
 
@@ -244,7 +221,7 @@ def test_a_deadline_exceeded_append_is_recovered_exactly_once(demo, sim, store, 
     # The client waits longer than Google's deadline: it hears Google's 503 rather than
     # giving up on an append Google is still applying.
     assert sheet.http.timeout > box.sheets.deadline
-    policy = AppendPolicy(sleep=sim.sleep, rand=lambda: 0.5)
+    policy = AppendPolicy(backoff=Backoff(sleep=sim.sleep, rand=lambda: 0.5))
     report = generate(box.stripe_adapter(), sheet, store, SETTINGS, COMPANY, now=NOW,
                       appends=policy)
     appends = appends_to(box, ENTRIES)
@@ -264,7 +241,7 @@ def test_reads_are_retried_on_5xx_with_backoff(demo, sim, store, box):
                     Fault("sheets", 2, ERROR, status=500, method="GET")])
     report = run(box, sim, store)
     assert refs_in_sheet(box) == expected_journal(demo) and report.written
-    assert sim.sleeps[:2] == [1.5, 2.5]
+    assert sim.waits[:2] == [1.5, 2.5]
 
 
 def test_a_read_that_keeps_failing_gives_up_in_bounded_time(sim, box):
@@ -274,7 +251,7 @@ def test_a_read_that_keeps_failing_gives_up_in_bounded_time(sim, box):
         sheet.tab_titles()
     assert failure.value.status == 503 and failure.value.transient
     assert box.plan.count("sheets", "GET") == Backoff().retries + 1
-    assert sum(sim.sleeps) <= Backoff().budget
+    assert sum(sim.waits) <= Backoff().budget
 
 
 # --------------------------------------------------------------------------- other writes

@@ -24,7 +24,6 @@ from backend.sandbox.stripe_params import API_VERSION
 from backend.sandbox.stripe_versions import PRE_BASIL
 from backend.services.convert import journal_objects
 from backend.services.generate import VOID_EVENTS, generate
-from backend.store.ledger import LedgerStore
 
 COMPANY = "mdc"
 T1 = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)   # the morning after the demo month
@@ -76,13 +75,6 @@ def box(month):
         sandbox.now = [T1.timestamp()]
         sandbox.stripe.clock = lambda: sandbox.now[0]
         yield sandbox
-
-
-@pytest.fixture
-def store(tmp_path):
-    ledger = LedgerStore(f"sqlite:///{tmp_path / 'ledger.db'}")
-    ledger.migrate()
-    return ledger
 
 
 def at(box, when: datetime) -> int:

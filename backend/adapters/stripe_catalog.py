@@ -70,8 +70,9 @@ class StripeCatalogAdapter:
                     **{f"analytic_axis_{i}": fields[f"axis_{i}"] for i in (1, 2, 3)}}
         first_price = {"currency": "eur", "unit_amount": fields["price"],
                        "tax_behavior": "exclusive"}
-        if stripe_rules.recurring(fields.get("period") or ""):
-            first_price["recurring"] = stripe_rules.recurring(fields["period"])
+        recurring = stripe_rules.recurring(fields.get("period") or "")
+        if recurring:
+            first_price["recurring"] = recurring
         params = {"name": fields["name"], "metadata": metadata, "default_price_data": first_price}
         if fields["description"]:
             params["description"] = fields["description"]

@@ -32,12 +32,12 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 
 from backend.auth.companies import Companies, Company
 from backend.errors import Interrupted
+from backend.heartbeat import beating
 from backend.jobs.actions import PREPARE, Action
 from backend.jobs.connections import Connect
 from backend.jobs.dispatch import Dispatcher
@@ -205,25 +205,14 @@ class JobRunner:
         finally:
             self._start_pending(job.company)
 
-    @contextmanager
-    def _alive(self, job_id: str) -> Iterator[None]:
+    def _alive(self, job_id: str):
         """Touch the job while it runs, so that only a dead worker's job goes stale."""
-        over = threading.Event()
-
-        def beat() -> None:
-            while not over.wait(self.touch_every):
-                try:
-                    self.store.touch(job_id, self.clock())
-                except Exception:   # the next beat tries again; progress touches it too
-                    log.warning("job %s not touched: %s", job_id, scrub(traceback.format_exc()))
-
-        thread = threading.Thread(target=beat, name=f"job-alive-{job_id[:8]}", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            over.set()
-            thread.join()
+        def touch() -> None:
+            try:
+                self.store.touch(job_id, self.clock())
+            except Exception:   # the next beat tries again; progress touches it too
+                log.warning("job %s not touched: %s", job_id, scrub(traceback.format_exc()))
+        return beating(self.touch_every, touch, f"job-alive-{job_id[:8]}")
 
     def _start_pending(self, company_id: str) -> None:
         if self.pending is None:

@@ -36,14 +36,14 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from backend import spreadsheet
+from backend.backoff import Backoff
 from backend.core.catalog import Catalog, ref_id
 from backend.core.customers import generate_missing_codes
 from backend.core.documents import journal_fields
@@ -80,19 +80,16 @@ MAX_APPEND_BYTES = 1_500_000
 @dataclass(frozen=True)
 class AppendPolicy:
     """How the rows of a run are appended. `max_bytes`: the largest JSON body of one append.
-    An append whose outcome is unknown (a 5xx, a lost answer) is retried at most `attempts`
-    times in all, each time after a truncated exponential pause with jitter (1 s, 2 s, 4 s…
-    plus up to a second, at most `cap`) and a look at the sheet. `sleep`, `rand`: injectable
-    so that tests run on a simulated clock."""
+    An append whose outcome is unknown (a 5xx, a lost answer) is tried at most `attempts`
+    times in all, each retry after Google's backoff (1 s, 2 s, 4 s… plus up to a second) and
+    a look at the sheet. `backoff` is injectable so that tests run on a simulated clock."""
 
     max_bytes: int = MAX_APPEND_BYTES
     attempts: int = APPEND_ATTEMPTS
-    cap: float = 32.0
-    sleep: Callable[[float], None] = time.sleep
-    rand: Callable[[], float] = random.random
+    backoff: Backoff = Backoff()
 
     def pause(self, retry: int) -> None:
-        self.sleep(min(2.0 ** retry + self.rand(), self.cap))
+        self.backoff.sleep(self.backoff.delay(retry))
 
 
 @dataclass
@@ -168,10 +165,10 @@ def _window_start(store: LedgerStore, company: str, settings: Settings) -> int |
 
 
 def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Settings,
-           progress: Progress, now: datetime | None = None
+           progress: Progress, records: dict[str, JournalRecord], now: datetime
            ) -> tuple[list[dict], list[dict], int | None]:
-    """(catalog objects, documents, window start). `now`: the run's time (by default, when
-    the company's newest run started)."""
+    """(catalog objects, documents, window start). `records`: the company's journal as the
+    run found it; `now`: the run's time."""
     since = _window_start(store, company, settings)
     _remember_journal_start(store, company, since)
     # Customers come expanded with the documents: no list of every customer is needed.
@@ -184,7 +181,8 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
     # Voids of documents older than the window (journaled by an earlier run): their
     # reversing entries are due now.
     for document in _voided_since_last_run(stripe, store, company, set(documents),
-                                           _run_time(store, company, now)):
+                                           _journaled_unreversed(records),
+                                           int(now.timestamp())):
         documents.setdefault(document["id"], document)
     # A credit note finds its products through the lines of the invoice it credits: an invoice
     # older than the window is read on its own (a few calls: credit notes are rare).
@@ -202,7 +200,8 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
 
 
 def _voided_since_last_run(stripe: StripeSource, store: LedgerStore, company: str,
-                           listed: set[str], now: int) -> list[dict]:
+                           listed: set[str], unreversed: dict[str, str], now: int
+                           ) -> list[dict]:
     """Documents journaled by an earlier run (not yet reversed) and voided since, that the
     window's listing does not hold, as Stripe shows them now in the pinned version.
 
@@ -215,15 +214,12 @@ def _voided_since_last_run(stripe: StripeSource, store: LedgerStore, company: st
     if events_since is None:
         return []   # the first run: nothing journaled yet, nothing to reverse
     if now - int(events_since) > EVENTS_TRUSTED_SECONDS:
-        return _voids_listed(stripe, store, company)
+        return _voids_listed(stripe, store, company, unreversed)
     named: dict[str, str] = {}
     for event in stripe.events(VOID_EVENTS, int(events_since)):
         obj = (event.get("data") or {}).get("object") or {}
         if isinstance(obj.get("id"), str) and obj["id"] not in listed:
             named[obj["id"]] = obj.get("object") or event.get("type", "").split(".")[0]
-    if not named:
-        return []
-    unreversed = _journaled_unreversed(store, company)
     found = []
     for document_id in sorted(named):
         if document_id not in unreversed:
@@ -239,7 +235,8 @@ def _voided_since_last_run(stripe: StripeSource, store: LedgerStore, company: st
     return found
 
 
-def _voids_listed(stripe: StripeSource, store: LedgerStore, company: str) -> list[dict]:
+def _voids_listed(stripe: StripeSource, store: LedgerStore, company: str,
+                  unreversed: dict[str, str]) -> list[dict]:
     """Every void among the documents journaled and not yet reversed, without events.
 
     The cheapest correct way: Stripe lists invoices by status, so one call per hundred void
@@ -248,7 +245,6 @@ def _voids_listed(stripe: StripeSource, store: LedgerStore, company: str) -> lis
     (window starts never move back). Re-reading each journaled document by id instead would
     cost one call per document of the whole history. Nothing is read when nothing journaled
     is left unreversed."""
-    unreversed = _journaled_unreversed(store, company)
     if not unreversed:
         return []
     # "0" or unknown (a store older than this cursor): from the beginning.
@@ -261,12 +257,11 @@ def _voids_listed(stripe: StripeSource, store: LedgerStore, company: str) -> lis
     return found
 
 
-def _journaled_unreversed(store: LedgerStore, company: str) -> dict[str, str]:
+def _journaled_unreversed(records: dict[str, JournalRecord]) -> dict[str, str]:
     """Document id -> kind, for every invoice and credit note with an entry on record
     (written, or pending: a pending one may be in the sheet) and no reversing entry."""
-    records = store.journal(company).values()
-    reversed_ = {r.document_id for r in records if r.kind == "reversal"}
-    return {r.document_id: r.kind for r in records
+    reversed_ = {r.document_id for r in records.values() if r.kind == "reversal"}
+    return {r.document_id: r.kind for r in records.values()
             if r.kind in ("invoice", "credit_note") and r.document_id not in reversed_}
 
 
@@ -281,17 +276,6 @@ def _remember_journal_start(store: LedgerStore, company: str, since: int | None)
         store.set_cursor(company, CURSOR_JOURNAL_START, str(start))
 
 
-def _run_time(store: LedgerStore, company: str, now: datetime | None) -> int:
-    """The run's time in seconds: `now`, else when the company's newest run started (the
-    run in progress: generate() records it before reading anything)."""
-    if now is None:
-        runs = store.runs(company, limit=1)
-        now = runs[0]["started_at"] if runs else datetime.now(timezone.utc)
-    if now.tzinfo is None:   # SQLite gives back naive UTC
-        now = now.replace(tzinfo=timezone.utc)
-    return int(now.timestamp())
-
-
 def _generate(stripe, sheet, store, settings, company, now, report, progress, trigger,
               max_append_rows, appends) -> None:
     progress("Lecture de Stripe", 0, None)
@@ -299,11 +283,12 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     # month again and again (seconds at 50,000 invoices). It is paused while reading, and what
     # was read is then frozen out of its sight; reference counting frees as usual, and
     # generate() unfreezes at the end.
+    records = store.journal(company)
     paused = gc.isenabled()
     gc.disable()
     try:
         catalog_objects, documents, since = _fetch(stripe, store, company, settings, progress,
-                                                   now)
+                                                   records, now)
     finally:
         if paused:
             gc.enable()
@@ -320,7 +305,6 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     # written, so a void of its document since then needs a reversing entry, not a skip
     # as "voided before it was journaled".
     progress("Rapprochement avec la feuille", 0, None)
-    records = store.journal(company)
     titles = sheet.tab_titles()
     entry_tabs = [t for t in titles if is_entries_tab(t)]
     in_sheet = {str(ref).strip() for refs in sheet.read_column(entry_tabs, REF_COLUMN).values()

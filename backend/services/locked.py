@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from backend.errors import AlreadyRunning, Interrupted
+from backend.heartbeat import beating
 from backend.ports import Progress
 from backend.store.ledger import LEASE_SECONDS, LedgerStore
 
@@ -98,7 +99,6 @@ class LockedRun:
         self.expires_at = expires_at       # of the lease, as far as this run knows
         self._stop = stop
         self._lost = threading.Event()     # a renewal found the lease taken
-        self._over = threading.Event()
 
     def stopping(self) -> str | None:
         """Why the run must stop ("signal" or "lease"), or None."""
@@ -124,32 +124,26 @@ class LockedRun:
 
     # --- the heartbeat ------------------------------------------------------------------
 
-    @contextmanager
-    def _heartbeat(self) -> Iterator[None]:
-        thread = threading.Thread(target=self._renew, name=f"lease-{self.company}", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            self._over.set()
-            thread.join()
+    def _heartbeat(self):
+        return beating(self.lease.renew_every, self._renew, f"lease-{self.company}")
 
-    def _renew(self) -> None:
-        while not self._over.wait(self.lease.renew_every):
-            now = self.lease.clock()
-            try:
-                renewed = self.store.renew_lock(self.company, self.holder,
-                                                self.lease.ttl_seconds, now=now)
-            except Exception as exc:   # the next beat tries again; check() knows the expiry
-                log.warning("lease of %s not renewed (%s: %s); it expires at %s",
-                            self.company, type(exc).__name__, exc, self.expires_at.isoformat())
-                continue
-            if not renewed:
-                log.warning("lease of %s lost to another run: this one stops at its next "
-                            "safe point", self.company)
-                self._lost.set()
-                return
-            self.expires_at = now + timedelta(seconds=self.lease.ttl_seconds)
+    def _renew(self) -> bool:
+        """One beat: extend the lease; False (no more beats) once it is lost to another."""
+        now = self.lease.clock()
+        try:
+            renewed = self.store.renew_lock(self.company, self.holder,
+                                            self.lease.ttl_seconds, now=now)
+        except Exception as exc:   # the next beat tries again; check() knows the expiry
+            log.warning("lease of %s not renewed (%s: %s); it expires at %s",
+                        self.company, type(exc).__name__, exc, self.expires_at.isoformat())
+            return True
+        if not renewed:
+            log.warning("lease of %s lost to another run: this one stops at its next "
+                        "safe point", self.company)
+            self._lost.set()
+            return False
+        self.expires_at = now + timedelta(seconds=self.lease.ttl_seconds)
+        return True
 
 
 @contextmanager

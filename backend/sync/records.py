@@ -66,11 +66,6 @@ def hubspot_product(obj: dict) -> tuple[dict, str | None]:
     return fields, problem or stripe_rules.product_problem(fields)
 
 
-def valid_email(value: str) -> bool:
-    """An address Stripe would take (it refuses one without a domain: the sync would stop)."""
-    return stripe_rules.valid_email(value)
-
-
 def stripe_product(product: dict, prices: dict[str, dict]) -> dict:
     meta = product.get("metadata") or {}
     default = product.get("default_price")
