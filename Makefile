@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 
-.PHONY: demo test test-py313 preview bench stress clean
+.PHONY: demo test test-py313 contract preview bench stress clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,17 @@ demo: $(STAMP)
 	$(PY) -m backend demo --out $(OUT)
 
 # tests/web/test_web_node_suites.py runs `node --test` on tests/appsscript and tests/sidebar.
+# Two pytest-xdist workers (a small CI runner has two cores), each with its own PostgreSQL
+# server and temp dirs; tests go to whichever worker is free, the longest first
+# (tests/conftest.py). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(NODE_STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist load
+
+# The integration scenarios on real test accounts (tests/contract/README.md); without the
+# CONTRACT_* variables each real scenario is skipped, naming what it lacks.
+contract: $(STAMP)
+	$(PY) -m pytest -q -m contract tests/contract -rs
 
 # The sidebar and the whole flow on the demo company, in a browser, with no account.
 preview: $(STAMP)

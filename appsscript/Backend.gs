@@ -1,7 +1,10 @@
 /**
  * Calls to the backend. Its address is the script property BACKEND_URL (Project Settings >
- * Script properties, or setBackendUrl() from the editor); BACKEND_COMPANY, optional, names the
- * company, which the backend then checks against the spreadsheet.
+ * Script properties, or setBackendUrl() from the editor): one for the bound script, one for
+ * the add-on project, which all its installs share. BACKEND_COMPANY, optional, names the
+ * company, which the backend then checks against the spreadsheet: a document property (each
+ * spreadsheet its own; setCompany() from the bound script's editor), or for a bound script set
+ * up before the add-on existed, a script property.
  *
  * Each call carries the user's Google ID token (ScriptApp.getIdentityToken(): needs the
  * openid and userinfo.email scopes) and the spreadsheet's id; the backend verifies the token
@@ -16,6 +19,15 @@ var UNREACHABLE = 'Le serveur de comptabilité ne répond pas ; réessayez dans 
 function setBackendUrl(url) {
   var value = checkedBackendUrl_(url);
   PropertiesService.getScriptProperties().setProperty(BACKEND_URL_PROPERTY, value);
+  return value;
+}
+
+/** From the bound script's editor: setCompany('maison-coworking') ('' to forget it). */
+function setCompany(company) {
+  var properties = PropertiesService.getDocumentProperties();
+  if (!properties) throw new Error('setCompany: run it from the script of a spreadsheet');
+  var value = String(company || '').trim();
+  if (value) properties.setProperty(COMPANY_PROPERTY, value); else properties.deleteProperty(COMPANY_PROPERTY);
   return value;
 }
 
@@ -47,29 +59,51 @@ function UserError_(message) {
   this.message = message;
 }
 
-/** The backend's JSON answer, or {error: "<French>"}. */
-function callBackend_(method, path, fields) {
-  var answer = fetchBackend_(method, path, fields);
-  if (answer.error) return answer;
+/**
+ * The backend's JSON answer, or {error: "<French>"}.
+ * @param {GoogleAppsScript.URL_Fetch.HttpMethod} method
+ * @param {string} path
+ * @param {Object<string, *>} [fields]
+ * @param {string | null} [spreadsheetId] the active spreadsheet's when absent (the daily
+ *     trigger names its own: it may run outside any document)
+ * @return {*}
+ */
+function callBackend_(method, path, fields, spreadsheetId) {
+  var answer = fetchBackend_(method, path, fields, spreadsheetId);
+  if (!answer.response) return answer;
   var data = parseJson_(answer.response.getContentText());
   if (data === null || typeof data !== 'object') return { error: UNREACHABLE };
   return data;
 }
 
-/** {response} for a 2xx answer; {error, status} otherwise. */
-function fetchBackend_(method, path, fields) {
+/**
+ * {response} for a 2xx answer; {error, status} otherwise.
+ * @param {GoogleAppsScript.URL_Fetch.HttpMethod} method
+ * @param {string} path
+ * @param {Object<string, *>} [fields]
+ * @param {string | null} [spreadsheetId]
+ * @return {{response: GoogleAppsScript.URL_Fetch.HTTPResponse, error?: undefined}
+ *     | {response?: undefined, error: string, status?: number}}
+ */
+function fetchBackend_(method, path, fields, spreadsheetId) {
   try {
     var properties = PropertiesService.getScriptProperties();
     var url = checkedBackendUrl_(properties.getProperty(BACKEND_URL_PROPERTY)) + path;
+    var spreadsheet = spreadsheetId ? null : SpreadsheetApp.getActive();
+    if (!spreadsheetId && !spreadsheet) {
+      throw new UserError_('Ouvrez le panneau depuis la feuille de la société.');
+    }
     var token = ScriptApp.getIdentityToken();
     if (!token) {
       throw new UserError_('Google ne fournit pas votre identité au script : autorisez-le à nouveau (menu Comptabilité).');
     }
+    /** @type {Object<string, *>} */
     var body = {};
     for (var key in fields) body[key] = fields[key];
-    body.spreadsheet_id = SpreadsheetApp.getActive().getId();
-    var company = properties.getProperty(COMPANY_PROPERTY);
+    body.spreadsheet_id = spreadsheetId || (spreadsheet && spreadsheet.getId());
+    var company = documentCompany_() || properties.getProperty(COMPANY_PROPERTY);
     if (company) body.company = company;
+    /** @type {GoogleAppsScript.URL_Fetch.URLFetchRequestOptions} */
     var options = {
       method: method,
       muteHttpExceptions: true,
@@ -94,6 +128,13 @@ function fetchBackend_(method, path, fields) {
   }
 }
 
+/** The spreadsheet's BACKEND_COMPANY; null outside a document (getDocumentProperties() is then null). */
+function documentCompany_() {
+  var properties = PropertiesService.getDocumentProperties();
+  return properties ? properties.getProperty(COMPANY_PROPERTY) : null;
+}
+
+/** @param {Object<string, *>} fields */
 function queryString_(fields) {
   var parts = [];
   for (var key in fields) {

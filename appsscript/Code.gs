@@ -1,8 +1,11 @@
 /**
- * Comptabilité: the "Comptabilité" menu, the sidebar and one small server function per
- * action. Each action is started by the backend as a background job; the sidebar follows its
- * progress (getJob) and shows the result. Calls to the backend are in Backend.gs, the daily
- * trigger in Triggers.gs.
+ * Comptabilité: the menu, the sidebar and one small server function per action. Each action is
+ * started by the backend as a background job; the sidebar follows its progress (getJob) and
+ * shows the result. Calls to the backend are in Backend.gs, the daily trigger in Triggers.gs.
+ *
+ * The same files run as the script bound to one spreadsheet and as an Editor add-on installed
+ * on many: the menu is the add-on menu (Extensions > Comptabilité) in both, what belongs to
+ * one spreadsheet lives in its document properties, and nothing assumes a single document.
  *
  * Every server function returns a plain object: the backend's answer, or {error: "..."}
  * with a French message for the accountant. None of them ever returns the ID token.
@@ -12,16 +15,37 @@ var MENU_TITLE = 'Comptabilité';
 var ANOMALIES_TAB = 'Anomalies';
 var LOCK_WAIT_MS = 5000;
 
-/** The menu, when the spreadsheet opens. */
-function onOpen() {
-  SpreadsheetApp.getUi()
-    .createMenu(MENU_TITLE)
-    .addItem('Ouvrir le panneau', 'showSidebar')
-    .addSeparator()
-    .addItem('Générer les écritures', 'menuGenerate')
-    .addItem('Contrôler l\'équilibre', 'menuValidate')
-    .addItem('Supprimer les doublons', 'menuDedupe')
-    .addToUi();
+/**
+ * The menu, when the spreadsheet opens (a simple trigger: its event says what it may touch).
+ * AuthMode.NONE: the add-on is installed for this person but not yet used in this spreadsheet;
+ * nothing needing authorization may run (no properties, no backend, no trigger), so the menu
+ * has one item, whose click makes Google ask for the authorization, then opens the sidebar.
+ * LIMITED (a bound script, or the add-on already used here) and FULL (onInstall): the whole
+ * menu, still without calling anything: opening a sheet must stay instant and silent.
+ * @param {GoogleAppsScript.Events.SheetsOnOpen | GoogleAppsScript.Events.AddonOnInstall} [e]
+ */
+function onOpen(e) {
+  var menu = SpreadsheetApp.getUi().createAddonMenu();
+  if (e && e.authMode === ScriptApp.AuthMode.NONE) {
+    menu.addItem('Ouvrir le panneau', 'showSidebar');
+  } else {
+    menu.addItem('Ouvrir le panneau', 'showSidebar')
+      .addSeparator()
+      .addItem('Générer les écritures', 'menuGenerate')
+      .addItem('Contrôler l\'équilibre', 'menuValidate')
+      .addItem('Supprimer les doublons', 'menuDedupe')
+      .addItem('Vérifier la configuration', 'menuCheck');
+  }
+  menu.addToUi();
+}
+
+/**
+ * The add-on was just installed from this spreadsheet (AuthMode.FULL): the document's onOpen
+ * has already run without the add-on, so build the menu now.
+ * @param {GoogleAppsScript.Events.AddonOnInstall} e
+ */
+function onInstall(e) {
+  onOpen(e);
 }
 
 /** The sidebar: Sidebar.html with its CSS and JS included (the Apps Script include pattern). */
@@ -43,11 +67,13 @@ function startGenerate() { return startAction_('generate'); }
 function startDedupe() { return startAction_('dedupe'); }
 function startValidate() { return startAction_('validate'); }
 function startExport(month) { return startAction_('export', { month: month || '' }); }
+function startCheck() { return startAction_('check'); }
 
 // The menu starts an action and opens the sidebar, which picks the running job up.
 function menuGenerate() { startFromMenu_(startGenerate); }
 function menuValidate() { startFromMenu_(startValidate); }
 function menuDedupe() { startFromMenu_(startDedupe); }
+function menuCheck() { startFromMenu_(startCheck); }
 
 /** A job's progress and result. */
 function getJob(jobId) {
@@ -65,7 +91,7 @@ function getStatus() {
 function downloadExport(jobId, name) {
   var path = '/jobs/' + encodeURIComponent(String(jobId)) + '/files/' + encodeURIComponent(String(name));
   var answer = fetchBackend_('get', path, {});
-  if (answer.error) return answer;
+  if (!answer.response) return answer;
   var headers = answer.response.getHeaders();
   return {
     name: String(name),
@@ -105,8 +131,17 @@ function startFromMenu_(start) {
   showSidebar();
 }
 
+/**
+ * Runs work under the spreadsheet's lock. Outside a document (LockService.getDocumentLock() is
+ * then null: the add-on's time-driven trigger may run so) the user's lock stands in: the
+ * script lock would be one lock for every company of the add-on, and the backend answers the
+ * running job to a second start anyway.
+ * @template T
+ * @param {function(): T} work
+ * @return {T | {error: string, busy: boolean}}
+ */
 function withLock_(work) {
-  var lock = LockService.getDocumentLock() || LockService.getScriptLock();
+  var lock = LockService.getDocumentLock() || LockService.getUserLock();
   if (!lock.tryLock(LOCK_WAIT_MS)) {
     return { error: 'Une autre action est en cours de lancement dans cette feuille ; réessayez dans un instant.', busy: true };
   }

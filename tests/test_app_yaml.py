@@ -42,7 +42,7 @@ def test_app_yaml_parses_and_names_python313_and_gunicorn():
 
 def test_every_setting_in_app_yaml_is_one_the_backend_reads():
     from backend.web import config
-    documented = set(re.findall(r"^\| ([A-Z_]+(?:, [A-Z_]+)*)", config.__doc__, re.M))
+    documented = set(re.findall(r"^\| ([A-Z_]+(?:, [A-Z_]+)*)", config.__doc__, re.MULTILINE))
     known = {name for row in documented for name in row.split(", ")}
     assert set(app_yaml()["env_variables"]) <= known | {"DATABASE_URL_SECRET"}
 
@@ -103,3 +103,39 @@ def test_the_entrypoint_serves_the_health_check(tmp_path):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         server.stdout.close()
+
+
+def test_every_placeholder_in_app_yaml_is_one_the_deploy_fills():
+    from backend.web.config import public_base_url, settings_from_env
+    from deploy import appyaml as deploy_yaml
+    text = APP_YAML.read_text(encoding="utf-8")
+    placeholder = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+    used = {token for value in app_yaml()["env_variables"].values()
+            for token in placeholder.findall(str(value))}
+    assert used == set(deploy_yaml.PLACEHOLDERS)
+    values = deploy_yaml.values("my-journal-1", "my-journal-1.ew.r.appspot.com", "europe-west1",
+                                ["1-a.apps.googleusercontent.com", "2-b.apps.googleusercontent.com"])
+    filled = yaml.safe_load(deploy_yaml.fill(text, values))
+    env = {k: str(v) for k, v in filled["env_variables"].items()}
+    assert not [v for v in env.values() if placeholder.search(v) or "REGION_ID" in v]
+    assert env["SERVICE_AUDIENCE"] == env["PUBLIC_BASE_URL"] == "https://my-journal-1.ew.r.appspot.com"
+    assert env["TASKS_QUEUE"] == "projects/my-journal-1/locations/europe-west1/queues/journal"
+    settings = settings_from_env(env)
+    assert settings["ID_TOKEN_AUDIENCES"] == ["1-a.apps.googleusercontent.com",
+                                              "2-b.apps.googleusercontent.com"]
+    assert settings["SERVICE_ACCOUNTS"] == ["journal-tasks@my-journal-1.iam.gserviceaccount.com"]
+    assert public_base_url(settings) == env["PUBLIC_BASE_URL"]
+    # Only the placeholders change.
+    assert {k: v for k, v in filled.items() if k != "env_variables"} == \
+        {k: v for k, v in app_yaml().items() if k != "env_variables"}
+
+
+def test_app_yaml_points_to_the_deploy_guide_that_exists():
+    comments = "\n".join(line for line in APP_YAML.read_text(encoding="utf-8").splitlines()
+                         if line.startswith("#"))
+    assert "python -m deploy" in comments and "deploy/README.md" in comments
+    assert (ROOT / "deploy" / "README.md").is_file()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = "The accountant's sidebar, the daily trigger and App Engine"
+    assert f"## {section}" in readme and section in comments
+    assert "**Deploying**" in readme.split(f"## {section}")[1].split("\n## ")[0]

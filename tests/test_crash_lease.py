@@ -33,7 +33,6 @@ from urllib.parse import unquote
 
 import pytest
 
-import postgres
 from backend.auth.companies import Companies, Company
 from backend.demo import build_demo_company
 from backend.errors import AlreadyRunning, Interrupted
@@ -61,11 +60,6 @@ LATENCY = 0.25          # seconds per sandbox call while a run is to be stopped 
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def postgres_server():
-    yield from postgres.for_tests()
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):

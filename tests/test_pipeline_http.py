@@ -5,19 +5,24 @@ After any fault, the next clean run leaves each document's entry in the sheet ex
 """
 
 import copy
+import gc
 from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
+from google.oauth2.credentials import Credentials
 
+from backend.adapters.google_sheets import GoogleSheetsAdapter
+from backend.backoff import Backoff
 from backend.core.settings import Settings
 from backend.demo import DEMO_COMPANY, build_demo_company
 from backend.errors import ServiceError
 from backend.sandbox.faults import DROP, ERROR, LOST, Fault
-from backend.sandbox.local import LocalSandbox
+from backend.sandbox.local import SHEETS_TOKEN, LocalSandbox
 from backend.services.convert import journal_objects
-from backend.services.generate import entry_tab_spec, generate
+from backend.services.generate import AppendPolicy, entry_tab_spec, generate
 from backend.store.ledger import LedgerStore
+from clocks import SimClock
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)
 LATER = datetime(2026, 11, 3, 6, 0, tzinfo=timezone.utc)
@@ -64,8 +69,14 @@ def sandbox(demo):
 
 
 def run(sandbox, store, now=NOW, retries=0):
-    return generate(sandbox.stripe_adapter(max_retries=retries), sandbox.sheet_adapter(sandbox.sid),
-                    store, SETTINGS, "mdc", now=now)
+    # Google's backoff (1 s, 2 s, 4 s... before a retry) on a simulated clock: the same retries
+    # in the same order, without the seconds of real waiting after each injected fault.
+    clock = SimClock()
+    backoff = Backoff(sleep=clock.sleep, clock=clock, rand=lambda: 0.5)
+    sheet = GoogleSheetsAdapter(sandbox.sid, Credentials(token=SHEETS_TOKEN),
+                                base_url=sandbox.sheets_url, backoff=backoff)
+    return generate(sandbox.stripe_adapter(max_retries=retries), sheet, store, SETTINGS, "mdc",
+                    now=now, appends=AppendPolicy(backoff=backoff))
 
 
 def sheet_refs(sandbox):
@@ -132,6 +143,8 @@ def test_any_fault_at_any_call_then_a_clean_run_gives_each_entry_once(small, tmp
             run(box, store, LATER)
             assert sheet_refs(box) == expected, f"{kind} at {service} call {call}"
             assert {r.status for r in store.journal("mdc").values()} == {"written"}
+            store.close()
+        gc.collect()   # each sandbox is a reference cycle: free it before the next one
 
 
 def test_lost_append_answer_is_checked_within_the_same_run(sandbox, store, expected):

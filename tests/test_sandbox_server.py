@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import threading
 
 import pytest
 
@@ -71,3 +72,24 @@ def test_a_fault_for_one_method_fires_only_on_that_method():
         assert call(running.url, "POST", "/v1/things/1")[0] == 503
         assert call(running.url, "GET", "/files/x")[0] == 200   # POST count is still 1
         assert call(running.url, "POST", "/v1/things/2")[0] == 200
+
+
+def test_stopping_ends_the_connections_a_client_keeps_open():
+    """A client that keeps its connection alive (requests, httplib2, the stripe library) and
+    is not closed held a handler thread, and through it the whole sandbox, until the garbage
+    collector happened to free the client: stopping the server ends its connections."""
+    service = Echo()
+    before = {t for t in threading.enumerate() if t.name.startswith("Thread-")}
+    running = serve(service)
+    host, port = running.url.removeprefix("http://").split(":")
+    kept = http.client.HTTPConnection(host, int(port), timeout=5)   # kept alive, never closed
+    kept.request("POST", "/v1/things/a", body=b"")
+    assert kept.getresponse().read() == b'{"id": "a"}'
+    handlers = [t for t in threading.enumerate()
+                if t.name.startswith("Thread-") and t not in before]
+    assert handlers, "the kept-alive connection has its handler thread"
+    running.stop()
+    for handler in handlers:
+        handler.join(timeout=5)
+    assert not any(t.is_alive() for t in handlers)
+    kept.close()

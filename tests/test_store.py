@@ -11,14 +11,12 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import postgres
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
-from backend.store import JournalRecord, LedgerStore, UnknownRefs
-from backend.store import migrations, schema
+from backend.store import JournalRecord, LedgerStore, UnknownRefs, migrations, schema
 from backend.store.ledger import database_url_from_env
 
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=timezone.utc)
@@ -27,45 +25,6 @@ OTHER = "autre-societe"
 
 
 # --- Fixtures -----------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    yield from postgres.for_tests()
-
-
-@pytest.fixture(scope="session")
-def postgres_database(postgres_server):
-    url = postgres_server.create_database()
-    yield url
-    postgres_server.drop_database(url)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """An empty database (no tables) of each backend: a SQLite file, or on PostgreSQL a
-    schema of its own in the session's database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    server = request.getfixturevalue("postgres_server")
-    url = server.create_schema(request.getfixturevalue("postgres_database"))
-    yield url
-    server.drop_schema(url)
-
-
-@pytest.fixture
-def make_store(db_url):
-    """Stores on the test database, each with its own engine (like separate processes)."""
-    stores: list[LedgerStore] = []
-
-    def make() -> LedgerStore:
-        stores.append(LedgerStore(db_url))
-        return stores[-1]
-
-    yield make
-    for store in stores:
-        store.close()
-
 
 @pytest.fixture
 def store(make_store) -> LedgerStore:
@@ -112,117 +71,7 @@ class StatementCounter:
             self.statements.append((statement, executemany))
 
 
-# --- Migrations ---------------------------------------------------------------------------
-
-ALL_VERSIONS = [m.version for m in migrations.MIGRATIONS]
-LATEST = ALL_VERSIONS[-1]
-
-def test_migrating_an_empty_database_gives_the_latest_version(make_store):
-    store = make_store()
-    assert store.schema_version() == 0
-    assert store.migrate() == ALL_VERSIONS == list(range(1, LATEST + 1))
-    assert store.schema_version() == LATEST
-    tables = set(sa.inspect(store.engine).get_table_names())
-    assert tables == set(schema.metadata.tables) | {"schema_migrations"}
-
-
-def test_migrating_twice_applies_nothing(make_store):
-    store = make_store()
-    store.migrate()
-    assert store.migrate() == []
-    assert make_store().migrate() == []     # another process, later
-    with store.engine.connect() as conn:
-        assert conn.scalar(sa.select(sa.func.count()).select_from(
-            migrations.schema_migrations)) == LATEST
-
-
-def test_migrations_build_the_schema_the_store_queries(store):
-    """schema.py (what ledger.py queries) and the migrations (what databases get) agree."""
-    inspector = sa.inspect(store.engine)
-    for table in schema.metadata.sorted_tables:
-        columns = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
-        assert columns == {c.name: c.nullable for c in table.columns}, table.name
-        assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
-            c.name for c in table.primary_key.columns], table.name
-        uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints(table.name)}
-        assert uniques == {tuple(c.name for c in u.columns) for u in table.constraints
-                           if isinstance(u, sa.UniqueConstraint)}, table.name
-        indexes = {tuple(i["column_names"]) for i in inspector.get_indexes(table.name)
-                   if not i.get("unique")}
-        assert indexes == {tuple(c.name for c in i.columns) for i in table.indexes}, table.name
-        foreign = {(tuple(f["constrained_columns"]), f["referred_table"])
-                   for f in inspector.get_foreign_keys(table.name)}
-        assert foreign == {((fk.parent.name,), fk.column.table.name)
-                           for fk in table.foreign_keys}, table.name
-
-
-def _add_note_column(conn: sa.Connection) -> None:
-    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN note TEXT"))
-
-
-def test_a_new_migration_is_applied_once_after_the_others(make_store):
-    store = make_store()
-    store.migrate()
-    run_id = store.start_run(COMPANY, "generate", "manuel", now=T0)
-    following = LATEST + 1
-    with_next = (*migrations.MIGRATIONS,
-                 migrations.Migration(following, "runs get a note", _add_note_column))
-    assert migrations.migrate(store.engine, with_next) == [following]
-    assert migrations.migrate(store.engine, with_next) == []
-    assert store.schema_version() == following
-    assert "note" in {c["name"] for c in sa.inspect(store.engine).get_columns("runs")}
-    assert store.runs(COMPANY)[0]["id"] == run_id         # data kept
-    # On an empty database the whole list runs, in order.
-    empty = engine_on_empty_database(store)
-    try:
-        assert migrations.migrate(empty, with_next) == ALL_VERSIONS + [following]
-    finally:
-        empty.dispose()
-
-
-def engine_on_empty_database(store: LedgerStore) -> sa.Engine:
-    """An empty database next to the store's: a second SQLite file, or another schema."""
-    url = store.engine.url
-    if url.get_backend_name() == "sqlite":
-        return schema.make_engine(f"sqlite:///{url.database}.other")
-    other = url.query["options"].split("=")[1] + "_other"
-    with store.engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{other}"'))
-    return schema.make_engine(postgres.schema_url(url.render_as_string(hide_password=False),
-                                                  other))
-
-
-def test_a_failing_migration_leaves_the_database_as_it_was(make_store):
-    store = make_store()
-    store.migrate()
-
-    def half_done(conn: sa.Connection) -> None:
-        conn.execute(sa.text("CREATE TABLE half_done (x INTEGER)"))
-        raise RuntimeError("migration bug")
-
-    broken = (*migrations.MIGRATIONS, migrations.Migration(LATEST + 1, "broken", half_done))
-    with pytest.raises(RuntimeError, match="migration bug"):
-        migrations.migrate(store.engine, broken)
-    assert store.schema_version() == LATEST
-    assert "half_done" not in sa.inspect(store.engine).get_table_names()
-
-
-def test_migration_versions_must_increase(make_store):
-    engine = make_store().engine
-    noop = lambda conn: None  # noqa: E731
-    for versions in ([1, 1], [2, 1], [0]):
-        with pytest.raises(ValueError, match="strictly increasing"):
-            migrations.migrate(engine, [migrations.Migration(v, "x", noop) for v in versions])
-
-
-def test_two_processes_migrating_at_once_apply_the_schema_once(make_store):
-    stores = [make_store() for _ in range(2)]
-    results = in_threads(2, lambda i: stores[i].migrate())
-    assert sorted(results, key=len) == [[], ALL_VERSIONS]
-    with stores[0].engine.connect() as conn:
-        assert conn.scalar(sa.select(sa.func.count()).select_from(
-            migrations.schema_migrations)) == LATEST
-
+# --- Migrations: tests/test_migrations.py ------------------------------------------------
 
 # --- One run at a time --------------------------------------------------------------------
 
@@ -571,7 +420,7 @@ def test_from_env_uses_database_url(db_url, monkeypatch):
     store = LedgerStore.from_env()
     try:
         assert store.engine.dialect.name == sa.make_url(db_url).get_backend_name()
-        assert store.migrate() == ALL_VERSIONS
+        assert store.migrate()[-1] == migrations.head_revision()
     finally:
         store.close()
 

@@ -47,10 +47,10 @@ def test_the_formula_counter_sees_a_formula_typed_into_any_tab():
         sid = box.sheets.create_spreadsheet("Journal", ["Feuille 1", "Écritures"])
         api = box.sheet_adapter(sid)
         api.values.update(spreadsheetId=sid, range="'Écritures'!A1", valueInputOption="RAW",
-                          body={"values": [["=1+1", '=HYPERLINK("x")']]}).execute()
+                          body={"values": [["=1+1", '=HYPERLINK("x")']]}).execute(http=api.http)
         assert formula_cells(box.sheets) == [] == formula_cells_exported(box.sheets)
         api.values.update(spreadsheetId=sid, range="'Feuille 1'!C3", valueInputOption="USER_ENTERED",
-                          body={"values": [["=SUM(A1:A2)"]]}).execute()
+                          body={"values": [["=SUM(A1:A2)"]]}).execute(http=api.http)
         found = formula_cells(box.sheets)
         assert found == formula_cells_exported(box.sheets) == [f"{sid}/Feuille 1!C3: =SUM(A1:A2)"]
 

@@ -8,8 +8,7 @@ import copy
 
 import pytest
 import sqlalchemy.exc
-
-import postgres
+from clocks import SimClock
 
 from backend.demo import build_demo_company
 from backend.errors import ServiceError
@@ -102,7 +101,8 @@ def test_an_unbalanced_piece_is_counted(generated):
     sheet = box.sheet_adapter(sid)
     sheet.values.update(spreadsheetId=sid, range=f"'{ENTRIES_PREFIX}'!{letter}{index + 1}",
                         valueInputOption="RAW",
-                        body={"values": [[row[header.index(column)] + 0.01]]}).execute()
+                        body={"values": [[row[header.index(column)] + 0.01]]},
+                        ).execute(http=sheet.http)
     findings = faults.check(box, sid, store, expected)
     assert counts(findings) == {**NOTHING, "unbalanced": 1}
     assert any(ref in line and "0.01" in line for line in findings.details)
@@ -159,10 +159,13 @@ def test_a_sheets_read_that_loses_its_connection_is_retried(demo, loaded, kind):
     from google.oauth2.credentials import Credentials
 
     from backend.adapters.google_sheets import GoogleSheetsAdapter
+    from backend.backoff import Backoff
     box, sid, store = loaded
     expected = demo[1]
+    clock = SimClock()     # Google's backoff before the retry, without waiting for it
     sheet = GoogleSheetsAdapter(sid, Credentials(token=SHEETS_TOKEN), base_url=box.sheets_url,
-                                timeout=0.5)
+                                timeout=0.5, backoff=Backoff(sleep=clock.sleep, clock=clock,
+                                                             rand=lambda: 0.5))
     box.plan.reset([Fault("sheets", 1, kind, delay=1.0)])   # the tab listing
     report = generate(box.stripe_adapter(), sheet, store, SETTINGS, COMPANY, now=NOW)
     assert box.plan.count("sheets", "GET") >= 2 and len(report.written) == len(expected.lines)
@@ -203,11 +206,6 @@ def test_fault_campaign_ci_size(campaign_figures):
 
 
 # --- on PostgreSQL, production's store --------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def postgres_server():
-    yield from postgres.for_tests()
-
 
 @pytest.fixture
 def loaded_on_postgresql(demo, postgres_server):

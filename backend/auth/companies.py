@@ -1,4 +1,9 @@
-"""The companies the backend serves, from a JSON or TOML file loaded at startup.
+"""The companies the backend serves: what a company is, and how one is read and checked.
+
+The companies live in the ledger database (`registry.py`, managed with `python -m backend
+companies`); a companies file (JSON or TOML, the shape of companies.example.json) is what
+`companies import` and COMPANIES_FILE bring into it. `Companies` is the same interface over
+a fixed list (tests, the local preview).
 
 Each company has its spreadsheet, the emails allowed to act on it, the names of its secrets
 (never the values: those live in Secret Manager, a local secrets file or the environment),
@@ -14,6 +19,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 from backend.core.settings import Settings, SettingsError, from_mapping
@@ -104,6 +110,26 @@ def company_from_mapping(company_id: str, raw: Mapping) -> Company:
                    {k: str(v) for k, v in secrets.items() if v}, tuple(client_ids), settings)
 
 
+def settings_mapping(settings: Settings) -> dict:
+    """The settings that differ from the defaults, as a companies file would write them:
+    `company_from_mapping` reads them back to the same Settings."""
+    default = Settings()
+    out = {}
+    for f in dataclass_fields(Settings):
+        value = getattr(settings, f.name)
+        if value != getattr(default, f.name):
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def company_mapping(company: Company) -> dict:
+    """The company's fields as in a companies file (its id is the key, not a field)."""
+    return {"name": company.name, "spreadsheet_id": company.spreadsheet_id,
+            "allowed_emails": sorted(company.allowed_emails),
+            "secrets": dict(company.secrets), "client_ids": list(company.client_ids),
+            "settings": settings_mapping(company.settings)}
+
+
 def companies_from_mapping(raw: Mapping) -> Companies:
     table = raw.get("companies") if isinstance(raw, Mapping) else None
     if not isinstance(table, Mapping) or not table:
@@ -112,6 +138,11 @@ def companies_from_mapping(raw: Mapping) -> Companies:
 
 
 def load_companies(path: str | Path) -> Companies:
+    return companies_from_mapping(read_companies_file(path))
+
+
+def read_companies_file(path: str | Path) -> dict:
+    """A companies file's raw mapping, checked (CompaniesError saying where otherwise)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -123,6 +154,7 @@ def load_companies(path: str | Path) -> Companies:
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         raise CompaniesError(f"{path}: {exc}") from exc
     try:
-        return companies_from_mapping(raw)
+        companies_from_mapping(raw)
     except CompaniesError as exc:
         raise CompaniesError(f"{path}: {exc}") from exc
+    return raw

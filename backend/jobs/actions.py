@@ -185,6 +185,21 @@ def run_export(conn: ActionConnections, progress: Progress) -> ActionReport:
                         {"month": month, "lines": len(export.rows)}, files=files)
 
 
+# --- check: the preflight ------------------------------------------------------------------
+
+CHECK_STAGE = "Vérification de la configuration"
+
+
+def run_check(conn: ActionConnections, progress: Progress):
+    """Every check of the company's configuration (backend/preflight/); its report's
+    outcome is "warning" if a line is, "refused" if a line is an error."""
+    from backend.preflight import PreflightSetup, preflight
+    progress(CHECK_STAGE, 0, None)
+    return preflight(PreflightSetup(
+        conn.company, conn.secrets, conn.urls, conn.google_credentials,
+        lambda: conn.store.engine, public_base_url=conn.urls.public))
+
+
 ACTIONS: dict[str, Action] = {action.name: action for action in (
     Action("sync_products", "Synchroniser les produits", sync_runner(True, False),
            ("Synchronisation HubSpot ↔ Stripe",)),
@@ -197,4 +212,5 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     Action("validate", "Contrôler l'équilibre", run_validate, ("Contrôle des pièces",)),
     Action("export", "Exporter le mois", run_export, ("Lecture des écritures du mois",),
            params=export_params),
+    Action("check", "Vérifier la configuration", run_check, (CHECK_STAGE,)),
 )}

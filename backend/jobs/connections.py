@@ -35,6 +35,9 @@ class ServiceUrls:
     stripe: str | None = None
     sheets: str | None = None
     hubspot: str | None = None
+    # The https address Stripe and HubSpot call the backend at (PUBLIC_BASE_URL); None when
+    # unknown, as locally. The preflight compares the registered webhook endpoints with it.
+    public: str | None = None
 
 
 @dataclass
@@ -67,7 +70,7 @@ class ActionConnections:
     @cached_property
     def sheet(self) -> Spreadsheet:
         from backend.adapters.google_sheets import GoogleSheetsAdapter
-        return GoogleSheetsAdapter(self.company.spreadsheet_id, self._google_credentials(),
+        return GoogleSheetsAdapter(self.company.spreadsheet_id, self.google_credentials(),
                                    base_url=self.urls.sheets)
 
     @cached_property
@@ -90,7 +93,9 @@ class ActionConnections:
         from backend.adapters.hubspot_crm import HubSpotAdapter
         return HubSpotAdapter(self.secret("hubspot").reveal(), host=self.urls.hubspot)
 
-    def _google_credentials(self):
+    def google_credentials(self):
+        """The backend's identity for Sheets: the company's service account, the sandbox's
+        token, else Application Default Credentials (App Engine's service account)."""
         from backend.adapters.google_sheets import SCOPES
         if self.company.secret_name("google"):
             from google.oauth2 import service_account

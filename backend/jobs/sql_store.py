@@ -6,7 +6,7 @@ to, the ones the sidebar polls.
 while the job is queued or running and NULL after (NULLs never clash), so starting a job is
 one INSERT ... ON CONFLICT DO NOTHING that two racing requests cannot both win.
 
-The tables are the ledger store's (`schema.py`, migration 3); `ensure_tables()` applies the
+The tables are the ledger store's (`schema.py`, Alembic revision 0003); `ensure_tables()` applies the
 store's migrations.
 """
 

@@ -70,6 +70,7 @@ class HubSpotSandbox(Service):
     state_attributes = ("stores", "properties", "associations", "_next_id")
     portal_id = 146_372_519
     app_id = 2_918_044
+    user_id = 52_017_334              # the super admin who made the private app
 
     def __init__(self, plan: FaultPlan | None = None, access_token: str = "pat-sandbox",
                  client_secret: str = "hubspot-secret", rate_limit_per_10s: int | None = None,
@@ -337,6 +338,19 @@ class HubSpotSandbox(Service):
                    self._associate_default)
         self.route("POST", "/crm/v4/associations/{type}/{to_type}/batch/read",
                    self._batch_read_associations)
+        self.route("POST", hubspot_scopes.TOKEN_INFO_PATH, self._token_info)
+
+    # --- the token's own information --------------------------------------------------------
+
+    def _token_info(self, request: Request) -> Response:
+        body = _body(request)
+        key = body.get("tokenKey") if isinstance(body, dict) else None
+        if not isinstance(key, str) or not key:
+            raise invalid("tokenKey is required")
+        if not hmac.compare_digest(key.encode(), self.access_token.encode()):
+            raise HubSpotError(401, NO_CREDENTIALS)     # a token of no app of this account
+        return Response.json(200, hubspot_scopes.token_info(self.user_id, self.portal_id,
+                                                            self.app_id, self.scopes))
 
     # --- objects: reads --------------------------------------------------------------------
 

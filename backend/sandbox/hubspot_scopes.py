@@ -125,6 +125,17 @@ def required(method: str, path: str) -> list[Requirement] | None:
     return None
 
 
+# What a private app's token may learn about itself: HubSpot's
+# `POST /oauth/v2/private-apps/get/access-token-info` with `{"tokenKey": <the token>}` answers
+# the user who made the app, the account, the app and the token's scopes (the product's
+# preflight compares those with PRODUCT_SCOPES). No scope is needed to ask.
+TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
+
+
+def token_info(user_id: int, hub_id: int, app_id: int, granted: frozenset[str]) -> dict:
+    return {"userId": user_id, "hubId": hub_id, "appId": app_id, "scopes": sorted(granted)}
+
+
 def unmet(requirements: list[Requirement], granted: frozenset[str]) -> list[Requirement]:
     return [r for r in requirements if not granted.intersection(r)]
 

@@ -166,6 +166,35 @@ def _handler_class(service: Service):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Open connections, closed at stop(): a kept-alive connection otherwise holds its
+        # handler thread (and through it the whole sandbox's data) until the client goes away,
+        # which a client object waiting for the garbage collector may never do.
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End every open connection as a server going down does: each handler thread's
+        pending read returns at once and the thread ends."""
+        with self._connections_lock:
+            open_now = list(self._connections)
+        for connection in open_now:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass      # already closed by its handler
+
     def handle_error(self, request, client_address) -> None:
         # A client that went away (a killed process, a timeout) is what the fault tests do on
         # purpose; the standard server prints a traceback for each. Anything else still does.
@@ -188,6 +217,7 @@ class Running:
 
     def stop(self) -> None:
         self.httpd.shutdown()
+        self.httpd.close_connections()
         self.httpd.server_close()
 
     def __enter__(self) -> "Running":

@@ -25,7 +25,8 @@ are parsed and formatted in the spreadsheet's locale (fr_FR by default).
 from __future__ import annotations
 
 import json
-import secrets
+import random
+import string
 import time
 from collections import deque
 from collections.abc import Callable
@@ -47,6 +48,8 @@ from backend.sandbox.sheets_values import (DATETIME_OPTIONS, FORMATTED_VALUE, FO
                                            UNFORMATTED_VALUE, Formula, InvalidValue,
                                            effective_number_format, parse_raw_rows,
                                            parse_user_entered_rows, render)
+
+SPREADSHEET_ID_CHARACTERS = string.ascii_letters + string.digits + "-_"
 
 WRITE_WINDOW_SECONDS = 60.0
 DEADLINE_SECONDS = 180.0     # Google ends a request it has processed this long
@@ -97,6 +100,12 @@ class SheetsSandbox(Service):
         self.received: deque[Received] = deque(maxlen=RECEIVED_KEPT)
         self._recent_writes: deque[float] = deque()
         self.spreadsheets: dict[str, Spreadsheet] = {}
+        # Ids drawn from a seeded generator: shaped like Google's, the same from run to run.
+        self._ids = random.Random("sheets-spreadsheet-ids")
+        # Spreadsheets that exist but are not shared with the caller: Google answers 403
+        # PERMISSION_DENIED "The caller does not have permission" (a sheet that does not
+        # exist is a 404).
+        self.not_shared: set[str] = set()
         base = "/v4/spreadsheets"
         self.route("POST", base, self._create)
         self.route("POST", base + "/{sid}:batchUpdate", self._batch_update)
@@ -130,6 +139,7 @@ class SheetsSandbox(Service):
     def _answer(self, request: Request) -> Response:
         try:
             self._authenticate(request)
+            self._check_shared(request)
             self._count_write(request)
             delay = self.processing_delay(request) if self.processing_delay else 0.0
             if delay > self.deadline:
@@ -152,6 +162,11 @@ class SheetsSandbox(Service):
             raise SheetsError(401)
         if header != f"Bearer {self.token}":
             raise SheetsError(401, INVALID_CREDENTIALS)
+
+    def _check_shared(self, request: Request) -> None:
+        parts = request.path.split("/")
+        if len(parts) > 3 and parts[3].split(":")[0] in self.not_shared:
+            raise SheetsError(403)
 
     def _count_write(self, request: Request) -> None:
         """Google's per-minute write quota, when the sandbox is given one. Reads are free."""
@@ -244,13 +259,20 @@ class SheetsSandbox(Service):
 
     def _new_spreadsheet(self, title: str, locale: str, time_zone: str,
                          spreadsheet_id: str | None = None) -> Spreadsheet:
-        # Google's ids are 44 characters of [A-Za-z0-9_-].
-        spreadsheet_id = spreadsheet_id or secrets.token_urlsafe(33)[:44]
+        spreadsheet_id = spreadsheet_id or self._new_id()
         if spreadsheet_id in self.spreadsheets:
             raise ValueError(f"spreadsheet {spreadsheet_id} already exists")
         spreadsheet = Spreadsheet(spreadsheet_id, title, locale, time_zone)
         self.spreadsheets[spreadsheet_id] = spreadsheet
         return spreadsheet
+
+    def _new_id(self) -> str:
+        """Google's ids are 44 characters of [A-Za-z0-9_-], and may start with '-' (which a
+        command line must accept: backend/cli_args.py)."""
+        while True:
+            drawn = "".join(self._ids.choices(SPREADSHEET_ID_CHARACTERS, k=44))
+            if drawn not in self.spreadsheets:
+                return drawn
 
     def _spreadsheet(self, spreadsheet_id: str) -> Spreadsheet:
         spreadsheet = self.spreadsheets.get(spreadsheet_id)

@@ -44,6 +44,7 @@ KINDS = {
     "customer": ("customers", "customer"), "product": ("products", "product"),
     "price": ("prices", "price"), "tax_rate": ("tax_rates", "tax rate"),
     "coupon": ("coupons", "coupon"), "event": ("events", "event"),
+    "webhook_endpoint": ("webhook_endpoints", "webhook endpoint"),
 }
 _DOCUMENTS = ("invoices", "credit_notes")   # documents embed their lines
 
@@ -51,6 +52,13 @@ NO_KEY = ("You did not provide an API key. You need to provide your API key in t
           "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
           "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or "
           "we can help at https://support.stripe.com/.")
+# A restricted key's permission for each resource of the sandbox (`rak_<name>_read|write`, as
+# Stripe names them in its 403: "Having the 'rak_webhook_read' permission would allow this
+# request to continue."). A write permission implies the read one.
+PERMISSIONS = {"balance": "balance", "events": "event", "webhook_endpoints": "webhook",
+               "invoices": "invoice", "credit_notes": "credit_note", "customers": "customer",
+               "products": "product", "prices": "plan", "tax_rates": "tax_rate",
+               "coupons": "coupon"}
 RATE_LIMITED = ("Request rate limit exceeded. Learn more about rate limits here "
                 "https://stripe.com/docs/rate-limits.")
 _JSON = {"Content-Type": "application/json"}
@@ -72,8 +80,12 @@ class StripeSandbox(Service):
                  webhook_secret: str = "whsec_sandbox", *,
                  rate_limit_per_second: int | None = None,
                  clock: Callable[[], float] = time.time,
-                 account_api_version: str = API_VERSION) -> None:
-        """`rate_limit_per_second`: more requests than that within a rolling second get
+                 account_api_version: str = API_VERSION,
+                 restricted_keys: dict[str, set[str]] | None = None) -> None:
+        """`restricted_keys`: restricted keys (`rk_test_...`) the account also accepts, each
+        with its permissions (`rak_invoice_read`, `rak_webhook_read`...): a call outside them
+        is answered 403 naming the permission it needs, as Stripe does.
+        `rate_limit_per_second`: more requests than that within a rolling second get
         Stripe's 429 (Stripe allows 100/s in live mode, 25/s in test mode); None: no limit.
         `clock` dates what the API creates (customers, prices, their events) and ages events
         (listed and served for 30 days). `account_api_version`: the account's default API
@@ -81,6 +93,7 @@ class StripeSandbox(Service):
         keeps the version in force when it was recorded)."""
         super().__init__(plan)
         self.api_key = api_key
+        self.restricted_keys = {k: frozenset(v) for k, v in (restricted_keys or {}).items()}
         self.webhook_secret = webhook_secret
         self.rate_limit_per_second = rate_limit_per_second
         self.clock = clock
@@ -143,6 +156,29 @@ class StripeSandbox(Service):
             self.record_event("invoice.voided", result, at)
             return result
 
+    def add_webhook_endpoint(self, url: str, enabled_events: list[str], *,
+                             status: str = "enabled", at: int | None = None) -> dict:
+        """A webhook endpoint as the Dashboard makes it (`we_...`), listed by
+        GET /v1/webhook_endpoints. Its signing secret is shown only by the creation's answer:
+        the one returned here has it, the stored one (and every later read) does not."""
+        with self.lock:
+            endpoint = {"id": self.ids.long("we"), "object": "webhook_endpoint",
+                        "api_version": None, "application": None,
+                        "created": int(self.clock() if at is None else at),
+                        "description": None, "enabled_events": list(enabled_events),
+                        "livemode": "_live_" in self.api_key, "metadata": {},
+                        "status": status, "url": url}
+            self.stores["webhook_endpoints"].put(endpoint)
+        return dict(endpoint, secret=self.webhook_secret)
+
+    def load_state(self, path) -> None:
+        super().load_state(path)
+        with self.lock:     # a state saved before a kind was added lacks its collection
+            for name, label in KINDS.values():
+                if name not in self.stores:
+                    self.stores[name] = Collection(label, with_first_lines
+                                                   if name in _DOCUMENTS else None)
+
     def record_event(self, event_type: str, obj: dict, at: int,
                      previous: dict | None = None) -> dict:
         """Record an event whose `data.object` is a snapshot of `obj` as the API shows it,
@@ -177,7 +213,7 @@ class StripeSandbox(Service):
         request_id = self.ids.short("req")
         key = request.headers.get("idempotency-key") if request.method == "POST" else None
         try:
-            self._authenticate(request)
+            self._permitted(request, self._authenticate(request))
             self._throttle()
             if key:
                 response = self._idempotent(request, key, request_id)
@@ -211,7 +247,7 @@ class StripeSandbox(Service):
         finally:
             self._current.request = (None, None)
 
-    def _authenticate(self, request: Request) -> None:
+    def _authenticate(self, request: Request) -> str:
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         key = credential.strip()
         if scheme.lower() == "basic":   # curl -u sk_test_...:
@@ -223,8 +259,28 @@ class StripeSandbox(Service):
             key = ""
         if not key:
             raise StripeError(401, NO_KEY)
-        if not hmac.compare_digest(key, self.api_key):
+        known = [self.api_key, *self.restricted_keys]
+        if not any(hmac.compare_digest(key, k) for k in known):
             raise StripeError(401, f"Invalid API Key provided: {_masked(key)}")
+        return key
+
+    def _permitted(self, request: Request, key: str) -> None:
+        """A restricted key may call only the resources its permissions cover."""
+        granted = self.restricted_keys.get(key)
+        if granted is None or hmac.compare_digest(key, self.api_key):
+            return
+        parts = request.path.split("/")
+        resource = PERMISSIONS.get(parts[2] if len(parts) > 2 else "")
+        if resource is None:
+            return          # the route's own answer (404 for an unknown URL)
+        read, write = f"rak_{resource}_read", f"rak_{resource}_write"
+        needed = read if request.method == "GET" else write
+        if needed in granted or write in granted:
+            return
+        raise StripeError(403, f"The provided key '{_masked(key)}' does not have the required "
+                               f"permissions for this endpoint on account "
+                               f"'{self._account_id()}'. Having the '{needed}' permission would "
+                               "allow this request to continue.")
 
     def _throttle(self) -> None:
         if not self.rate_limit_per_second:
@@ -287,6 +343,7 @@ class StripeSandbox(Service):
             "coupons": {},
             "events": {"type": _event_type, "types": _among("type"),
                        "delivery_success": _delivered},
+            "webhook_endpoints": {},
         }
         for name, filters in lists.items():
             self.route("GET", f"/v1/{name}", self._lister(name, filters))
@@ -299,6 +356,7 @@ class StripeSandbox(Service):
         self.route("POST", "/v1/products/{id}", self._update_product)
         self.route("POST", "/v1/prices", self._create_price)
         self.route("POST", "/v1/prices/{id}", self._update_price)
+        self.route("GET", "/v1/balance", self._balance)
         for method in ("GET", "POST", "DELETE", "PUT", "PATCH"):
             self.route(method, "{path:rest}", self._unrecognized)
 
@@ -308,6 +366,14 @@ class StripeSandbox(Service):
                                "https://support.stripe.com/.")
 
     # --- reads -----------------------------------------------------------------------------
+
+    def _balance(self, request: Request) -> Response:
+        """The account's balance (nothing is paid in the sandbox: zero euros), Stripe's
+        cheapest authenticated read."""
+        livemode = "_live_" in self.api_key
+        zero = {"amount": 0, "currency": "eur", "source_types": {"card": 0}}
+        return self._json({"object": "balance", "available": [zero], "livemode": livemode,
+                           "pending": [dict(zero)]})
 
     def _lister(self, name: str, filters: dict):
         allowed = {"limit", "starting_after", "ending_before", "expand", "created", *filters}

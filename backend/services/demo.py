@@ -15,19 +15,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from backend import spreadsheet
 from backend.adapters.files import write_atomic
 from backend.adapters.xlsx_workbook import Tab, write_workbook
-from backend.cli_summary import result_summary
+from backend.cli_summary import print_sync, result_summary
 from backend.core.settings import Settings
 from backend.demo import DEMO_COMPANY, build_demo_company, write_demo_company
 from backend.demo.hubspot import build_demo_hubspot, with_duplicate_customer
 from backend.journal_sheet import SHEETS_EPOCH
 from backend.sandbox.local import LocalSandbox
 from backend.services.generate import generate
-from backend.services.sync import sync
-from backend.cli_summary import print_sync
 from backend.services.sheet_journal import export_month, validate
+from backend.services.sync import sync
 from backend.sheet_settings import load_sheet_settings
 from backend.store.ledger import LedgerStore
 
@@ -61,6 +59,7 @@ def run_demo(out: Path, month: str = "2026-10") -> int:
             sandbox.hubspot.load(build_demo_hubspot(company))
             sandbox.sheets.create_spreadsheet(f"Journal des ventes — {DEMO_COMPANY['name']}",
                                               ["Feuille 1"], spreadsheet_id=SPREADSHEET_ID)
+        print_check(sandbox, store)
         sheet = sandbox.sheet_adapter(SPREADSHEET_ID)
         settings = load_sheet_settings(sheet, demo_settings())
         started = time.perf_counter()
@@ -106,6 +105,32 @@ def run_demo(out: Path, month: str = "2026-10") -> int:
     print(f"       {out / 'stripe'}/  (the demo company's Stripe objects)")
     print(f"time: {seconds:.2f} s")
     return 0
+
+
+def print_check(sandbox: LocalSandbox, store: LedgerStore) -> None:
+    """The preflight of the demo company against the sandboxes, as `python -m backend check`
+    prints it: what an integrator sees before a first run. Locally nothing has a public
+    address, so the webhooks are said uncheckable, honestly."""
+    from google.oauth2.credentials import Credentials
+
+    from backend.auth.companies import Company
+    from backend.jobs.connections import ServiceUrls
+    from backend.preflight import PreflightSetup, preflight
+    from backend.sandbox.local import HUBSPOT_TOKEN, SHEETS_TOKEN, STRIPE_KEY
+    from backend.secrets import MemorySecrets
+    names = {"stripe": "demo-stripe-key", "hubspot": "demo-hubspot-token",
+             "stripe_webhook": "demo-stripe-webhook-secret",
+             "hubspot_webhook": "demo-hubspot-app-secret"}
+    secrets = MemorySecrets({"demo-stripe-key": STRIPE_KEY, "demo-hubspot-token": HUBSPOT_TOKEN,
+                             "demo-stripe-webhook-secret": sandbox.stripe.webhook_secret,
+                             "demo-hubspot-app-secret": sandbox.hubspot.client_secret})
+    company = Company(COMPANY, DEMO_COMPANY["name"], SPREADSHEET_ID, frozenset(), names,
+                      (), demo_settings())
+    report = preflight(PreflightSetup(
+        company, secrets, ServiceUrls(sandbox.stripe_url, sandbox.sheets_url, sandbox.hubspot_url),
+        lambda: Credentials(token=SHEETS_TOKEN), lambda: store.engine, demo=True))
+    print(f"check of {DEMO_COMPANY['name']} (python -m backend check), before the run:")
+    print("\n".join("  " + line for line in report.text().splitlines()))
 
 
 def _serial_date(value):

@@ -142,12 +142,21 @@ def generate(stripe: StripeSource, sheet: Spreadsheet, store: LedgerStore, setti
         run.summary = report.summary
         started = time.perf_counter()
         calls_before = {"stripe": stripe.calls(), "sheets": sheet.calls()}
+        # What is fetched lives until the run ends: the cyclic collector would scan the
+        # growing month again and again (seconds at 50,000 invoices). It is paused for the
+        # run; reference counting frees as usual. Not gc.freeze(): once unfrozen, the whole
+        # process lands in the oldest generation uncounted, and the collector's rule for a
+        # full collection then never fires again (a long-lived worker kept every cycle).
+        # Runs overlapping in threads: the one that paused it resumes it.
+        paused = gc.isenabled()
+        gc.disable()
         try:
             # Each progress report is a safe point to stop at (SIGTERM, a lost lease).
             _generate(stripe, sheet, store, settings, company, now, report, run.guard(progress),
                       trigger, max_append_rows, appends)
         finally:
-            gc.unfreeze()
+            if paused:
+                gc.enable()
             report.seconds = time.perf_counter() - started
         report.calls = {"stripe": stripe.calls() - calls_before["stripe"],
                         "sheets": sheet.calls() - calls_before["sheets"]}
@@ -279,21 +288,10 @@ def _remember_journal_start(store: LedgerStore, company: str, since: int | None)
 def _generate(stripe, sheet, store, settings, company, now, report, progress, trigger,
               max_append_rows, appends) -> None:
     progress("Lecture de Stripe", 0, None)
-    # What is fetched lives until the run ends: the cyclic collector would scan the growing
-    # month again and again (seconds at 50,000 invoices). It is paused while reading, and what
-    # was read is then frozen out of its sight; reference counting frees as usual, and
-    # generate() unfreezes at the end.
     records = store.journal(company)
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        catalog_objects, documents, since = _fetch(stripe, store, company, settings, progress,
-                                                   records, now)
-    finally:
-        if paused:
-            gc.enable()
+    catalog_objects, documents, since = _fetch(stripe, store, company, settings, progress,
+                                               records, now)
     report.documents_read = len(documents)
-    gc.freeze()
 
     catalog = Catalog().add_all(catalog_objects + documents)
     catalog.customer_codes.update(store.customer_codes(company))

@@ -21,8 +21,17 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from backend.store import migrations, schema
-from backend.store.schema import (anomalies, begin_write, customer_codes, cursors, sync_links,
-                                  journal_entries, run_locks, runs, webhook_deliveries)
+from backend.store.schema import (
+    anomalies,
+    begin_write,
+    cursors,
+    customer_codes,
+    journal_entries,
+    run_locks,
+    runs,
+    sync_links,
+    webhook_deliveries,
+)
 
 # Rows per executemany call: large enough that 50,000 records take a few round trips,
 # small enough to keep the parameter lists modest in memory.
@@ -88,18 +97,26 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start:start + size]
 
 
-def database_url_from_env(default_path: str = "ledger.db") -> str:
-    """DATABASE_URL, with the PostgreSQL driver we ship (psycopg 3) when it names none;
-    else a SQLite file."""
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if not url:
-        return f"sqlite:///{default_path}"
-    # Cloud SQL docs and most hosts write postgres:// or postgresql://, which SQLAlchemy
-    # would map to psycopg2, a driver we do not install.
+def with_driver(url: str) -> str:
+    """The URL with the PostgreSQL driver we ship (psycopg 3) when it names none: Cloud SQL
+    docs and most hosts write postgres:// or postgresql://, which SQLAlchemy would map to
+    psycopg2, a driver we do not install."""
+    url = url.strip()
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def database_url(explicit: str | None = None, default_path: str = "ledger.db") -> str:
+    """The ledger store's URL: `explicit` (a command's --database-url), else DATABASE_URL,
+    else a SQLite file; with our PostgreSQL driver."""
+    url = (explicit or "").strip() or os.environ.get("DATABASE_URL", "").strip()
+    return with_driver(url) if url else f"sqlite:///{default_path}"
+
+
+def database_url_from_env(default_path: str = "ledger.db") -> str:
+    return database_url(None, default_path)
 
 
 class LedgerStore:
@@ -119,11 +136,13 @@ class LedgerStore:
 
     # --- Schema -------------------------------------------------------------------------
 
-    def migrate(self) -> list[int]:
+    def migrate(self) -> list[str]:
+        """Bring the database to the code's schema; the Alembic revisions applied."""
         return migrations.migrate(self.engine)
 
-    def schema_version(self) -> int:
-        return migrations.current_version(self.engine)
+    def schema_version(self) -> str | None:
+        """The database's Alembic revision ("0004"...); None for an empty database."""
+        return migrations.current_revision(self.engine)
 
     # --- One run at a time per company --------------------------------------------------
 

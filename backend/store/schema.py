@@ -1,12 +1,11 @@
 """The ledger store's tables as they are now, and how to connect to the database.
 
 This module describes the current shape that `ledger.py` queries. The database gets that
-shape from the versioned migrations in `migrations.py`, never from `metadata.create_all`:
-when a table changes, change it here AND add a migration (a test compares the two).
-
-`schema_migrations`, the record of applied migrations, belongs to `migrations.py`.
-Every table but `webhook_deliveries` is keyed by company first: an integrator serves many
-companies from one store.
+shape from the Alembic revisions in `backend/store/alembic/versions/` (see its README), never
+from `metadata.create_all`: when a table changes, change it here AND add a revision
+(tests/test_migrations.py compares the two).
+Every table but `webhook_deliveries` and `companies` (the registry itself) is keyed by company
+first: an integrator serves many companies from one store.
 """
 
 from __future__ import annotations
@@ -149,6 +148,24 @@ sync_links = sa.Table(
     sa.UniqueConstraint("company", "object_type", "stripe_id"),
 )
 
+
+# The company registry (backend/auth/registry.py): the companies the backend serves, managed
+# with `python -m backend companies`. Secret NAMES only, never their values. `settings` is
+# the raw mapping of companies.json (keys of backend/core/settings.py). Not keyed by company
+# like the ledger tables: a company's ledger rows refer to `id` but are kept when it is
+# removed (no foreign key).
+companies = sa.Table(
+    "companies", metadata,
+    sa.Column("id", sa.String(63), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("spreadsheet_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("allowed_emails", sa.JSON, nullable=False),     # list of lower-case emails
+    sa.Column("client_ids", sa.JSON, nullable=False),         # list of OAuth client ids
+    sa.Column("secrets", sa.JSON, nullable=False),            # kind -> secret name
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
 
 # Background jobs of the web layer (backend/jobs/sql_store.py): one active job per company.
 KEY = sa.String(255)

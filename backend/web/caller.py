@@ -103,7 +103,12 @@ def user_required(view):
     def checked(*args, **kwargs):
         b = backend()
         try:
-            identity = b.verifier.verify(_token(), b.user_audiences())
+            token = _token()
+            if not token:
+                # Before the audiences are read from the company registry: a call without a
+                # token costs no database query (and is refused even when it is down).
+                raise TokenRejected("no token")
+            identity = b.verifier.verify(token, b.user_audiences())
             # The token first: a caller without one learns nothing, not even about its body.
             fields = request_fields(strict=True)
             g.caller = authorize_user(identity, b.companies, str(fields.get("spreadsheet_id") or ""),

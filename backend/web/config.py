@@ -2,9 +2,9 @@
 
 | variable | meaning |
 |---|---|
-| BACKEND_ENV | `production` on App Engine: a missing companies file stops the start, secrets come from Secret Manager and jobs go through Cloud Tasks |
-| COMPANIES_FILE | the companies (JSON or TOML; see backend/auth/companies.example.json); default `companies.json` |
-| ID_TOKEN_AUDIENCES | the OAuth client ids whose ID tokens are accepted (the Apps Script projects'), comma-separated; a company may list its own (`client_ids`) |
+| BACKEND_ENV | `production` on App Engine: a wrong companies file stops the start, secrets come from Secret Manager and jobs go through Cloud Tasks |
+| COMPANIES_FILE | a companies file (JSON or TOML; see backend/auth/companies.example.json) whose companies missing from the company registry are added to it at start; default `companies.json` when there is one. The registry (in the ledger database, `python -m backend companies`) is the source of truth, read at each request: no restart to add a company. Set to a file that is not there: the start stops in production |
+| ID_TOKEN_AUDIENCES | the OAuth client ids whose ID tokens are accepted (the Editor add-on's), comma-separated; with every company's own (`client_ids` in the registry, read at each request) |
 | SERVICE_AUDIENCE | the audience of Cloud Scheduler's and Cloud Tasks' OIDC tokens: the backend's URL |
 | PUBLIC_BASE_URL | the https address the senders call (`https://host`, no path): HubSpot signs its webhooks for it plus the path and query; default SERVICE_AUDIENCE when that is such an address; locally, if neither, the request's own URL |
 | SERVICE_ACCOUNTS | the service accounts allowed to call /tasks/run and /scheduler/generate |
@@ -34,7 +34,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
     production = env.get("BACKEND_ENV", "").strip().lower() == "production"
     return {
         "PRODUCTION": production,
-        "COMPANIES_FILE": env.get("COMPANIES_FILE", "companies.json"),
+        # Empty: companies.json if there is one (backend/web/services.py), else the registry.
+        "COMPANIES_FILE": env.get("COMPANIES_FILE", "").strip(),
         "ID_TOKEN_AUDIENCES": _list(env.get("ID_TOKEN_AUDIENCES")),
         "SERVICE_AUDIENCE": env.get("SERVICE_AUDIENCE", "").strip(),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").strip(),

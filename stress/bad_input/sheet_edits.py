@@ -185,16 +185,19 @@ class Harness:
     # --- the accountant's edits, over the Sheets API ---------------------------------------------
 
     def _sheet_id(self, title: str) -> int:
-        meta = self.api.sheets.get(spreadsheetId=self.sid, fields="sheets.properties").execute()
+        meta = self.api.sheets.get(spreadsheetId=self.sid, fields="sheets.properties").execute(
+            http=self.api.http)
         return next(s["properties"]["sheetId"] for s in meta["sheets"]
                     if s["properties"]["title"] == title)
 
     def _batch(self, requests: list[dict]) -> None:
-        self.api.sheets.batchUpdate(spreadsheetId=self.sid, body={"requests": requests}).execute()
+        self.api.sheets.batchUpdate(spreadsheetId=self.sid, body={"requests": requests}).execute(
+            http=self.api.http)
 
     def _write(self, a1: str, rows: list[list]) -> None:
         self.api.values.update(spreadsheetId=self.sid, range=f"'{ENTRIES}'!{a1}",
-                               valueInputOption="RAW", body={"values": rows}).execute()
+                               valueInputOption="RAW", body={"values": rows}).execute(
+            http=self.api.http)
 
     def edit(self, op: tuple) -> None:
         kind, *args = op
@@ -208,7 +211,8 @@ class Harness:
             block = [[self._fill(v, rows) for v in row] for row in args[0]]
             self.api.values.append(spreadsheetId=self.sid, range=f"'{ENTRIES}'!A1",
                                    valueInputOption="RAW", insertDataOption="INSERT_ROWS",
-                                   body={"values": block}).execute()
+                                   body={"values": block}).execute(
+            http=self.api.http)
         elif kind in ("insert_rows", "delete_rows"):
             start, other = args
             end = start + other if kind == "insert_rows" else other
@@ -234,7 +238,8 @@ class Harness:
             (order,) = args
             width = max(len(r) for r in rows)
             padded = [r + [""] * (width - len(r)) for r in rows]
-            self.api.values.clear(spreadsheetId=self.sid, range=f"'{ENTRIES}'", body={}).execute()
+            self.api.values.clear(spreadsheetId=self.sid, range=f"'{ENTRIES}'", body={}).execute(
+            http=self.api.http)
             self._write("A1", [[r[i] for i in order] for r in padded])
         elif kind == "add_column":
             self._batch([{"appendDimension": {"sheetId": self._sheet_id(ENTRIES),

@@ -14,16 +14,16 @@ function bodyOf(fetch) {
   return JSON.parse(fetch.options.payload);
 }
 
-test('onOpen adds the Comptabilité menu, whose items call existing functions', () => {
+test('onOpen adds the add-on menu, whose items call existing functions', () => {
   const { script, state } = loadScript();
-  script.onOpen();
+  script.onOpen({ authMode: script.ScriptApp.AuthMode.LIMITED });
   assert.equal(state.menus.length, 1);
   const menu = state.menus[0];
-  assert.equal(menu.title, 'Comptabilité');
+  assert.equal(menu.addon, true, 'Extensions > the script\'s or add-on\'s name');
   assert.ok(menu.added);
   const items = menu.items.filter((item) => !item.separator);
   assert.deepEqual(items.map((i) => i.caption), ['Ouvrir le panneau', 'Générer les écritures',
-    'Contrôler l\'équilibre', 'Supprimer les doublons']);
+    'Contrôler l\'équilibre', 'Supprimer les doublons', 'Vérifier la configuration']);
   for (const item of items) assert.equal(typeof script[item.fn], 'function', item.fn);
   assert.equal(state.fetches.length, 0, 'opening the sheet calls nothing');
 });
@@ -45,7 +45,7 @@ test('each sidebar button calls a public server function of the script', () => {
   const html = fs.readFileSync(path.join(APPSSCRIPT, 'Sidebar.html'), 'utf8');
   const js = fs.readFileSync(path.join(APPSSCRIPT, 'Sidebar.js.html'), 'utf8');
   const buttons = [...html.matchAll(/data-action="([a-z_]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(buttons, ['sync_products', 'sync_customers', 'generate', 'dedupe', 'validate', 'export']);
+  assert.deepEqual(buttons, ['sync_products', 'sync_customers', 'generate', 'dedupe', 'validate', 'export', 'check']);
   const table = js.match(/var SERVER_FUNCTIONS = (\{[\s\S]*?\});/)[1];
   const functions = Function(`return ${table}`)();
   for (const action of buttons) {
@@ -63,7 +63,8 @@ const STARTS = [
   ['startGenerate', [], 'generate', {}],
   ['startDedupe', [], 'dedupe', {}],
   ['startValidate', [], 'validate', {}],
-  ['startExport', ['2026-10'], 'export', { month: '2026-10' }]
+  ['startExport', ['2026-10'], 'export', { month: '2026-10' }],
+  ['startCheck', [], 'check', {}]
 ];
 
 for (const [fn, args, action, params] of STARTS) {

@@ -1,7 +1,24 @@
 'use strict';
-// Fakes of the Apps Script services Code.gs uses, recording what the code does with them.
+// Fakes of the Apps Script services the .gs files use, recording what the code does with them.
 // `makeServices()` returns {globals, state}: globals go into the vm context the .gs files run
-// in; state is what the tests script (answers, lock, token) and read back (calls made).
+// in; state is what the tests script (answers, lock, token, user, document) and read back.
+//
+// Honest fakes: each offers only the methods the real class has (as @types/google-apps-script
+// lists them; calling another one is a TypeError "... is not a function", as in Apps Script)
+// and behaves as Google's reference documents it where the code depends on it:
+// - ScriptApp.newTrigger() returns a TriggerBuilder (forSpreadsheet, timeBased, ...), whose
+//   timeBased() returns a ClockTriggerBuilder (atHour, everyDays, nearMinute, inTimezone,
+//   create, ...); a clock trigger needs a schedule; in an add-on, at most hourly and one
+//   time-driven trigger per user per document.
+// - Triggers belong to the user who made them: getProjectTriggers() lists the current user's
+//   triggers of the project, getUserTriggers(spreadsheet) the current user's in that
+//   spreadsheet; several users can be modelled (state.user).
+// - Outside a containing document (state.document = null: a standalone run, or a trigger with
+//   no document context) SpreadsheetApp.getActive(), LockService.getDocumentLock() and
+//   PropertiesService.getDocumentProperties() return null.
+// - state.authMode: NONE (an add-on's onOpen in a document where it is not used yet) allows no
+//   service that needs authorization (properties, UrlFetchApp, the identity token, triggers);
+//   LIMITED (a bound script's onOpen, a simple trigger) not UrlFetchApp, the token, triggers.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -11,25 +28,58 @@ const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.' +
   Buffer.from(JSON.stringify({ aud: 'client-id.apps.googleusercontent.com', email: 'comptable@example.fr' }))
     .toString('base64url') + '.c2lnbmF0dXJl';
 
+// Apps Script enums are objects (compared by identity), not strings.
+function makeEnum(name, values) {
+  const result = {};
+  for (const value of values) {
+    result[value] = Object.freeze({ name: value, toString: () => value, toJSON: () => value, enum: name });
+  }
+  return Object.freeze(result);
+}
+const AuthMode = makeEnum('AuthMode', ['NONE', 'CUSTOM_FUNCTION', 'LIMITED', 'FULL']);
+const EventType = makeEnum('EventType', ['CLOCK', 'ON_OPEN', 'ON_EDIT', 'ON_FORM_SUBMIT', 'ON_CHANGE', 'ON_EVENT_UPDATED']);
+const TriggerSource = makeEnum('TriggerSource', ['SPREADSHEETS', 'CLOCK', 'FORMS', 'DOCUMENTS', 'CALENDAR']);
+
 function makeServices(overrides = {}) {
   const state = {
-    properties: { BACKEND_URL: 'https://backend.example.test' },
+    properties: { BACKEND_URL: 'https://backend.example.test' },  // script properties
+    documentProperties: {},       // spreadsheet id -> {key: value}
+    userProperties: {},           // email -> {key: value}
     token: TOKEN,
+    user: 'comptable@example.fr',
     spreadsheetId: 'sheet-123',
+    document: 'sheet-123',        // the containing document of the run; null: none
+    addon: false,                 // running as an Editor add-on (its trigger limits apply)
+    authMode: 'FULL',
     tabs: ['Écritures', 'Anomalies', 'Paramètres', 'Historique'],
     activated: [],
     toasts: [],
     menus: [],
     sidebars: [],
-    triggers: [],
+    triggers: [],                 // every user's: {id, owner, document, handler, spec, ...}
     fetches: [],
     logs: [],
-    lock: { free: true, tries: 0, releases: 0, waits: [] },
+    denied: [],                   // calls refused for the authorization mode
+    lock: { free: true, tries: 0, releases: 0, waits: [] },       // the document's
+    userLock: { free: true, tries: 0, releases: 0, waits: [] },
+    scriptLock: { free: true, tries: 0, releases: 0, waits: [] },
     // (url, options) -> {status, body (string or Buffer), headers} or throws
     respond: () => ({ status: 200, body: '{}' }),
     ...overrides
   };
+  if (!('document' in overrides) && 'spreadsheetId' in overrides) state.document = overrides.spreadsheetId;
+  let sequence = 0;
 
+  // --- authorization ---------------------------------------------------------------------
+  const NEEDS = { properties: ['NONE'], external: ['NONE', 'LIMITED'], token: ['NONE', 'LIMITED'], triggers: ['NONE', 'LIMITED'] };
+  function authorize(kind, call) {
+    if (NEEDS[kind].includes(state.authMode)) {
+      state.denied.push(call);
+      throw new Error(`You do not have permission to call ${call}. Required permissions: authorization (${state.authMode})`);
+    }
+  }
+
+  // --- UrlFetchApp ---------------------------------------------------------------------
   function response(answer) {
     const body = Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body ?? '', 'utf8');
     return {
@@ -42,6 +92,7 @@ function makeServices(overrides = {}) {
 
   const UrlFetchApp = {
     fetch(url, options = {}) {
+      authorize('external', 'UrlFetchApp.fetch');
       state.fetches.push({ url, options: JSON.parse(JSON.stringify(options)) });
       const answer = state.respond(url, options);
       if (answer.status >= 400 && !options.muteHttpExceptions) {
@@ -51,89 +102,203 @@ function makeServices(overrides = {}) {
     }
   };
 
+  // --- ScriptApp and its triggers --------------------------------------------------------
   class Trigger {
-    constructor(handler, spec) {
-      this.handler = handler;
-      this.spec = spec;
-      this.id = `trigger-${state.triggers.length + 1}-${Math.random().toString(16).slice(2)}`;
+    constructor(fields) {
+      Object.assign(this, fields);
+      sequence += 1;
+      this.id = `trigger-${sequence}`;
     }
     getHandlerFunction() { return this.handler; }
     getUniqueId() { return this.id; }
+    getEventType() { return this.eventType; }
+    getTriggerSource() { return this.source; }
+    getTriggerSourceId() { return this.sourceId; }
+  }
+
+  function save(fields) {
+    const trigger = new Trigger({ owner: state.user, ...fields });
+    state.triggers.push(trigger);
+    return trigger;
+  }
+
+  function clockBuilder(handler) {
+    const spec = {};
+    const builder = {
+      after(ms) { spec.after = ms; return builder; },
+      at(date) { spec.at = date; return builder; },
+      atDate(year, month, day) { spec.atDate = [year, month, day]; return builder; },
+      atHour(hour) {
+        if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new Error(`Invalid argument: hour (${hour})`);
+        spec.hour = hour;
+        return builder;
+      },
+      everyDays(n) { spec.everyDays = n; return builder; },
+      everyHours(n) { spec.everyHours = n; return builder; },
+      everyMinutes(n) { spec.everyMinutes = n; return builder; },
+      everyWeeks(n) { spec.everyWeeks = n; return builder; },
+      inTimezone(zone) { spec.timezone = zone; return builder; },
+      nearMinute(minute) { spec.minute = minute; return builder; },
+      onMonthDay(day) { spec.monthDay = day; return builder; },
+      onWeekDay(day) { spec.weekDay = day; return builder; },
+      create() {
+        authorize('triggers', 'ClockTriggerBuilder.create');
+        const recurring = ['everyDays', 'everyHours', 'everyMinutes', 'everyWeeks', 'monthDay'].some((k) => k in spec);
+        if (!recurring && !('after' in spec) && !('at' in spec) && !('atDate' in spec)) {
+          throw new Error('The trigger has no schedule: call everyDays, everyHours, at, after... before create()');
+        }
+        const document = state.addon ? state.document : null;
+        if (state.addon) {
+          if ('everyMinutes' in spec) throw new Error('Add-ons may use time-driven triggers at most once per hour');
+          const mine = state.triggers.filter((t) => t.owner === state.user && t.document === document
+            && t.eventType === EventType.CLOCK);
+          if (mine.length) throw new Error('This add-on already has a time-driven trigger for this user in this document');
+        }
+        return save({ handler, spec: { timeBased: true, ...spec }, eventType: EventType.CLOCK,
+          source: TriggerSource.CLOCK, sourceId: null, document });
+      }
+    };
+    return builder;
+  }
+
+  function spreadsheetBuilder(handler, spreadsheetId) {
+    let eventType = null;
+    const builder = {
+      onChange() { eventType = EventType.ON_CHANGE; return builder; },
+      onEdit() { eventType = EventType.ON_EDIT; return builder; },
+      onFormSubmit() { eventType = EventType.ON_FORM_SUBMIT; return builder; },
+      onOpen() { eventType = EventType.ON_OPEN; return builder; },
+      create() {
+        authorize('triggers', 'SpreadsheetTriggerBuilder.create');
+        if (!eventType) throw new Error('The trigger has no event: call onOpen, onEdit... before create()');
+        return save({ handler, spec: {}, eventType, source: TriggerSource.SPREADSHEETS,
+          sourceId: spreadsheetId, document: spreadsheetId });
+      }
+    };
+    return builder;
   }
 
   const ScriptApp = {
-    getIdentityToken: () => state.token,
-    getProjectTriggers: () => state.triggers.slice(),
+    AuthMode,
+    EventType,
+    TriggerSource,
+    getIdentityToken() {
+      authorize('token', 'ScriptApp.getIdentityToken');
+      return state.token;
+    },
+    getProjectTriggers() {
+      authorize('triggers', 'ScriptApp.getProjectTriggers');
+      return state.triggers.filter((t) => t.owner === state.user);
+    },
+    getUserTriggers(container) {
+      authorize('triggers', 'ScriptApp.getUserTriggers');
+      const id = container.getId();
+      return state.triggers.filter((t) => t.owner === state.user && t.document === id);
+    },
     newTrigger(handler) {
-      const spec = {};
-      const builder = {
-        timeBased() { spec.timeBased = true; return builder; },
-        atHour(hour) { spec.hour = hour; return builder; },
-        everyDays(days) { spec.everyDays = days; return builder; },
-        create() {
-          const trigger = new Trigger(handler, spec);
-          state.triggers.push(trigger);
-          return trigger;
-        }
+      return {
+        timeBased: () => clockBuilder(handler),
+        forSpreadsheet: (sheet) => spreadsheetBuilder(handler, typeof sheet === 'string' ? sheet : sheet.getId()),
+        forDocument() { throw new Error('no Google Docs document in these tests'); },
+        forForm() { throw new Error('no Google Form in these tests'); },
+        forUserCalendar() { throw new Error('no calendar in these tests'); }
       };
-      return builder;
     },
     deleteTrigger(trigger) {
-      state.triggers = state.triggers.filter((t) => t.getUniqueId() !== trigger.getUniqueId());
+      authorize('triggers', 'ScriptApp.deleteTrigger');
+      state.triggers = state.triggers.filter((t) => !(t.owner === state.user && t.id === trigger.getUniqueId()));
     }
   };
 
-  const lock = {
-    tryLock(ms) {
-      state.lock.tries += 1;
-      state.lock.waits.push(ms);
-      if (!state.lock.free) return false;
-      state.lock.free = false;
-      state.lock.held = true;
-      return true;
-    },
-    releaseLock() {
-      state.lock.releases += 1;
-      state.lock.free = true;
-      state.lock.held = false;
-    },
-    hasLock: () => Boolean(state.lock.held)
+  // --- LockService -----------------------------------------------------------------------
+  function makeLock(record) {
+    return {
+      tryLock(ms) {
+        record.tries += 1;
+        record.waits.push(ms);
+        if (!record.free) return false;
+        record.free = false;
+        record.held = true;
+        return true;
+      },
+      waitLock(ms) {
+        if (!this.tryLock(ms)) throw new Error('Lock timeout: another process was holding the lock for too long.');
+      },
+      releaseLock() {
+        record.releases += 1;
+        record.free = true;
+        record.held = false;
+      },
+      hasLock: () => Boolean(record.held)
+    };
+  }
+  const LockService = {
+    getDocumentLock: () => (state.document ? makeLock(state.lock) : null),
+    getUserLock: () => makeLock(state.userLock),
+    getScriptLock: () => makeLock(state.scriptLock)
   };
-  const LockService = { getDocumentLock: () => lock, getScriptLock: () => lock };
 
+  // --- PropertiesService -----------------------------------------------------------------
+  function store(values) {
+    return {
+      getProperty: (key) => (key in values ? values[key] : null),
+      setProperty(key, value) { values[key] = String(value); return this; },
+      deleteProperty(key) { delete values[key]; return this; },
+      getProperties: () => ({ ...values }),
+      getKeys: () => Object.keys(values)
+    };
+  }
   const PropertiesService = {
-    getScriptProperties: () => ({
-      getProperty: (key) => (key in state.properties ? state.properties[key] : null),
-      setProperty(key, value) { state.properties[key] = String(value); return this; },
-      getProperties: () => ({ ...state.properties })
-    })
+    getScriptProperties() {
+      authorize('properties', 'PropertiesService.getScriptProperties');
+      return store(state.properties);
+    },
+    getDocumentProperties() {
+      authorize('properties', 'PropertiesService.getDocumentProperties');
+      if (!state.document) return null;
+      state.documentProperties[state.document] ??= {};
+      return store(state.documentProperties[state.document]);
+    },
+    getUserProperties() {
+      authorize('properties', 'PropertiesService.getUserProperties');
+      state.userProperties[state.user] ??= {};
+      return store(state.userProperties[state.user]);
+    }
   };
 
-  function menu(title) {
-    const built = { title, items: [], added: false };
+  // --- SpreadsheetApp and its Ui ---------------------------------------------------------
+  function menu(title, addon) {
+    const built = { title, addon, items: [], added: false };
     const chain = {
       addItem(caption, fn) { built.items.push({ caption, fn }); return chain; },
       addSeparator() { built.items.push({ separator: true }); return chain; },
+      addSubMenu(sub) { built.items.push({ submenu: sub }); return chain; },
       addToUi() { built.added = true; state.menus.push(built); }
     };
     return chain;
   }
 
   const ui = {
-    createMenu: menu,
+    createMenu: (caption) => menu(caption, false),
+    // The sub-menu of Extensions; Apps Script names it (the add-on's or the script's name).
+    createAddonMenu: () => menu(null, true),
     showSidebar(output) { state.sidebars.push({ title: output.title, content: output.getContent() }); }
   };
 
-  const spreadsheet = {
-    getId: () => state.spreadsheetId,
-    getSheetByName(name) {
-      if (!state.tabs.includes(name)) return null;
-      return { getName: () => name, activate() { state.activated.push(name); return this; } };
-    },
-    toast(message, title, seconds) { state.toasts.push({ message, title, seconds }); }
-  };
-  const SpreadsheetApp = { getUi: () => ui, getActive: () => spreadsheet, getActiveSpreadsheet: () => spreadsheet };
+  function spreadsheet() {
+    if (!state.document) return null;
+    return {
+      getId: () => state.document,
+      getSheetByName(name) {
+        if (!state.tabs.includes(name)) return null;
+        return { getName: () => name, activate() { state.activated.push(name); return this; } };
+      },
+      toast(message, title, seconds) { state.toasts.push({ message, title, seconds }); }
+    };
+  }
+  const SpreadsheetApp = { getUi: () => ui, getActive: spreadsheet, getActiveSpreadsheet: spreadsheet };
 
+  // --- HtmlService -----------------------------------------------------------------------
   function output(content) {
     return {
       content,
@@ -182,4 +347,4 @@ function makeServices(overrides = {}) {
   return { globals, state };
 }
 
-module.exports = { makeServices, APPSSCRIPT, TOKEN };
+module.exports = { makeServices, APPSSCRIPT, TOKEN, AuthMode };

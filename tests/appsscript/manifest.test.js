@@ -49,3 +49,14 @@ test('.clasp.json.example points clasp at this folder', () => {
   assert.equal(clasp.rootDir, '.');
   assert.match(clasp.scriptId, /REPLACE/);
 });
+
+test('urlFetchWhitelist: one https prefix, the backend\'s host and "/", as Apps Script requires', () => {
+  // Required for a versioned deployment (the add-on), honoured by the bound script too: the ID
+  // token can only be sent to that prefix. Google's rules: https, a full domain, a non-empty
+  // path. The repository holds a placeholder the deploy guide replaces (appsscript/README.md).
+  assert.equal(manifest.urlFetchWhitelist.length, 1);
+  const [prefix] = manifest.urlFetchWhitelist;
+  assert.match(prefix, /^https:\/\/[^/?#\s]+\/$/);
+  const readme = fs.readFileSync(path.join(APPSSCRIPT, 'README.md'), 'utf8');
+  if (prefix.includes('REPLACE')) assert.ok(readme.includes(prefix), 'the deploy guide names the placeholder to replace');
+});

@@ -219,3 +219,43 @@ test('generate again: nothing new to write, the last run says so', async () => {
     assert.ok(calls.includes(name), `${name} called through google.script.run`);
   }
 });
+
+test('check: the configuration, line by line, errors first, each with how to fix it', async () => {
+  const starts = await startCalls();
+  const result = await runAction('check');
+  assert.equal(result.label, 'Vérifier la configuration');
+  // The demo company has no webhook secrets and the preview no public address: two errors.
+  assert.equal(result.outcome, 'refused');
+  assert.match(result.message, /^Configuration vérifiée : 2 erreur\(s\) \(Webhook Stripe, Webhook HubSpot\)/);
+  const lines = [];
+  for (const item of await sidebar.locator('#checks li').all()) {
+    lines.push({
+      status: await item.getAttribute('data-status'),
+      mark: await item.locator('.mark').textContent(),
+      label: await item.locator('.check-label').textContent(),
+      message: await item.locator('.check-message').textContent(),
+      fix: await item.locator('.check-fix').count() ? await item.locator('.check-fix').textContent() : ''
+    });
+  }
+  const rank = { error: 0, warning: 1, ok: 2 };
+  assert.deepEqual(lines.map((l) => l.status), [...lines.map((l) => l.status)].sort((a, b) => rank[a] - rank[b]),
+    'errors first, then warnings, then what is fine');
+  assert.deepEqual(lines.filter((l) => l.status === 'error').map((l) => l.label), ['Webhook Stripe', 'Webhook HubSpot']);
+  for (const label of ['Clé Stripe', 'Jetons HubSpot', 'Feuille Google', 'Onglets', 'Base de données']) {
+    assert.equal(lines.find((l) => l.label === label)?.status, 'ok', label);
+  }
+  for (const line of lines) {
+    assert.equal(line.mark, { error: '✗', warning: '⚠', ok: '✓' }[line.status], line.label);
+    assert.ok(line.message, `${line.label} says what was found`);
+    assert.equal(Boolean(line.fix), line.status !== 'ok', `${line.label}: a fix exactly when something is wrong`);
+  }
+  assert.match(lines[0].fix, /stripe_webhook/);
+  assert.equal(await startCalls(), starts + 1);
+  const calls = await page.frames()[1].evaluate(() => window.standin.calls.map((c) => c.name));
+  assert.ok(calls.includes('startCheck'), 'startCheck called through google.script.run');
+  await screenshot(frame(), 'sidebar-check.png');
+
+  // Another action's result hides the check's lines.
+  await runAction('validate');
+  assert.equal(await sidebar.locator('#checks').isHidden(), true);
+});

@@ -186,12 +186,6 @@ def web(make_web) -> Web:
 # --- job stores on each backend -------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def postgres_server():
-    import postgres
-    yield from postgres.for_tests()
-
-
-@pytest.fixture(scope="session")
 def postgres_database(postgres_server):
     url = postgres_server.create_database("jobs")
     yield url

@@ -14,7 +14,7 @@ def test_status_before_anything(web):
     assert status["company"] == {"id": "demo", "name": "La Maison du Coworking"}
     assert status["email"] == USER
     assert [a["name"] for a in status["actions"]] == [
-        "sync_products", "sync_customers", "generate", "dedupe", "validate", "export"]
+        "sync_products", "sync_customers", "generate", "dedupe", "validate", "export", "check"]
     assert all(a["available"] for a in status["actions"])
     assert status["active_job"] is None and status["last_job"] is None
     assert status["last_generation"] is None and status["anomalies"] is None

@@ -4,10 +4,14 @@
  *
  * UrlFetchApp: synchronous XMLHttpRequest (allowed in a worker), to this backend.
  * ScriptApp.getIdentityToken(): a token minted by the preview's local issuer (/preview/token).
- * PropertiesService: BACKEND_URL is this server. LockService: the worker runs one call at a
- * time, so a lock is always free. Triggers are kept in the page's localStorage.
+ * PropertiesService: BACKEND_URL is this server; document and user properties live in the
+ * worker. LockService: the worker runs one call at a time, so a lock is always free. Triggers
+ * are kept in the page's localStorage: one user, one spreadsheet, so getUserTriggers and
+ * getProjectTriggers list the same. The builders have the real ones' methods only
+ * (ScriptApp.newTrigger(...).timeBased().atHour(...)...), as tests/appsscript/fakes.js.
  */
-var preview = { origin: '', config: null, triggers: [], token: null, tokenUntil: 0 };
+var preview = { origin: '', config: null, triggers: [], token: null, tokenUntil: 0,
+                documentProperties: {}, userProperties: {} };
 
 function request_(method, url, headers, body) {
   var xhr = new XMLHttpRequest();
@@ -85,11 +89,14 @@ var ScriptApp = {
     return preview.token;
   },
   getProjectTriggers: function () { return preview.triggers.slice(); },
+  getUserTriggers: function () { return preview.triggers.slice(); },
   newTrigger: function (handler) {
-    var builder = {
-      timeBased: function () { return builder; },
-      atHour: function () { return builder; },
-      everyDays: function () { return builder; },
+    var clock = {
+      atHour: function () { return clock; },
+      everyDays: function () { return clock; },
+      everyHours: function () { return clock; },
+      nearMinute: function () { return clock; },
+      inTimezone: function () { return clock; },
       create: function () {
         var trigger = new Trigger_(handler, String(Date.now()) + Math.random().toString(16).slice(2));
         preview.triggers.push(trigger);
@@ -97,7 +104,7 @@ var ScriptApp = {
         return trigger;
       }
     };
-    return builder;
+    return { timeBased: function () { return clock; } };
   },
   deleteTrigger: function (trigger) {
     preview.triggers = preview.triggers.filter(function (t) { return t.id !== trigger.getUniqueId(); });
@@ -112,16 +119,23 @@ var LockService = {
   getUserLock: function () { return lock_; }
 };
 
+function store_(values) {
+  return {
+    getProperty: function (key) { return key in values ? values[key] : null; },
+    setProperty: function (key, value) { values[key] = String(value); return this; },
+    deleteProperty: function (key) { delete values[key]; return this; },
+    getProperties: function () { return Object.assign({}, values); }
+  };
+}
+
 var PropertiesService = {
   getScriptProperties: function () {
     var values = { BACKEND_URL: preview.origin };
     if (previewConfig_().company) values.BACKEND_COMPANY = previewConfig_().company;
-    return {
-      getProperty: function (key) { return key in values ? values[key] : null; },
-      setProperty: function (key, value) { values[key] = String(value); return this; },
-      getProperties: function () { return Object.assign({}, values); }
-    };
-  }
+    return store_(values);
+  },
+  getDocumentProperties: function () { return store_(preview.documentProperties); },
+  getUserProperties: function () { return store_(preview.userProperties); }
 };
 
 var SpreadsheetApp = {

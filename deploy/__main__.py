@@ -1,0 +1,5 @@
+import sys
+
+from deploy.setup import main
+
+sys.exit(main())
