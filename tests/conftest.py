@@ -32,7 +32,7 @@ hypothesis_settings.register_profile("explore", deadline=None,
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 # A full collection once the process has grown this much since the last one.
-COLLECT_AFTER_GROWTH_KB = 64 * 1024
+COLLECT_AFTER_GROWTH_KB = 256 * 1024
 _rss_after_collection = [0]
 
 
@@ -47,13 +47,10 @@ def _rss_kb() -> int:
 @pytest.fixture(autouse=True)
 def _cyclic_garbage_collected():
     """The sandboxes (their services and routes refer to each other), the Google clients and
-    the SQLAlchemy engines are reference cycles: only the cyclic collector frees them. And
-    generate() freezes every object of the process while it runs (gc.freeze, to keep the
-    fetched month out of the collector's scans), then puts them all back in the oldest
-    generation without counting them as new there, so the collector's own rule (a full
-    collection once the oldest generation has grown by a quarter) almost never fires: the
-    sandbox of each test stayed in memory, 6.3 GB by the end of the suite. A full collection
-    (about 0.1 s) after a test once the process has grown by 64 MB frees them."""
+    the SQLAlchemy engines are reference cycles: only the cyclic collector frees them, when
+    its own rule says (the oldest generation grown by a quarter). A big test can leave
+    hundreds of MB of them; a full collection (about 0.1 s) after a test once the process
+    has grown by 256 MB hands them back, with glibc's free pages."""
     yield
     if _rss_kb() - _rss_after_collection[0] > COLLECT_AFTER_GROWTH_KB:
         gc.collect()

@@ -33,12 +33,19 @@ NO_RETRY = Backoff(retries=0)
 class SessionHttp:
     """What googleapiclient needs of an `http` object: `request(...)` -> (response, content)."""
 
-    def __init__(self, credentials, timeout: float = REQUEST_TIMEOUT) -> None:
+    def __init__(self, credentials, timeout: float = REQUEST_TIMEOUT,
+                 rebase: tuple[str, str] | None = None) -> None:
         self.session = AuthorizedSession(credentials)
         self.timeout = timeout
+        # (Google's root, another root): requests made for Google's address are sent to
+        # the other one (a sandbox), so the client's resources, built once for Google's
+        # address, serve every address.
+        self.rebase = rebase
 
     def request(self, uri, method="GET", body=None, headers=None, redirections=5,
                 connection_type=None):
+        if self.rebase and uri.startswith(self.rebase[0]):
+            uri = self.rebase[1] + uri[len(self.rebase[0]):]
         # (connect, read): the read timeout is how long the answer may take to start coming.
         timeout = (min(CONNECT_TIMEOUT, self.timeout), self.timeout)
         try:

@@ -34,11 +34,8 @@ from backend.ports import TabSpec
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 
-# The client's resources, built once per API address: building them from the discovery
-# document costs about 0.14 s of CPU (googleapiclient writes every method's docstring), once
-# per run otherwise. They only make requests; each request is sent with the adapter's own
-# `http` (its credentials, its timeout), so one set serves every company and thread. A few
-# addresses are kept (production has one; each is a few MB).
+# Google's address for Sheets (the discovery document's rootUrl).
+SHEETS_ROOT = "https://sheets.googleapis.com/"
 
 
 class _NoHttp:
@@ -48,12 +45,14 @@ class _NoHttp:
         raise RuntimeError("a Sheets request was sent without the adapter's http")
 
 
-@functools.lru_cache(maxsize=4)
-def _resources(base_url: str | None) -> tuple:
-    """(spreadsheets, spreadsheets.values) for the API at `base_url` (None: Google's)."""
-    options = {"api_endpoint": base_url} if base_url else None
-    api = build("sheets", "v4", http=_NoHttp(), static_discovery=True, cache_discovery=False,
-                client_options=options)
+@functools.cache
+def _resources() -> tuple:
+    """(spreadsheets, spreadsheets.values), built once per process: building them from the
+    discovery document costs about 0.14 s of CPU (googleapiclient writes every method's
+    docstring). They only make requests, for Google's address; each is sent with the
+    adapter's own `http` (its credentials, its timeout, its address), so one set serves
+    every company, thread and address."""
+    api = build("sheets", "v4", http=_NoHttp(), static_discovery=True, cache_discovery=False)
     sheets = api.spreadsheets()
     return sheets, sheets.values()
 
@@ -96,10 +95,12 @@ class GoogleSheetsAdapter:
                  timeout: float = REQUEST_TIMEOUT, backoff: Backoff = Backoff(),
                  max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
         self.spreadsheet_id = spreadsheet_id
-        self.http = SessionHttp(credentials, timeout=timeout)   # sends each request once
+        # Sends each request once; to `base_url` (a sandbox) instead of Google when given.
+        rebase = (SHEETS_ROOT, base_url.rstrip("/") + "/") if base_url else None
+        self.http = SessionHttp(credentials, timeout=timeout, rebase=rebase)
         self.backoff = backoff
         self.max_request_bytes = max_request_bytes
-        self.sheets, self.values = _resources(base_url)
+        self.sheets, self.values = _resources()
         self._calls = 0
         self._sheet_ids: dict[str, int] = {}
 

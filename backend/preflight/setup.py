@@ -30,3 +30,10 @@ class PreflightSetup:
     public_base_url: str | None = None
     demo: bool = False
     timeout: float = TIMEOUT
+
+    @property
+    def client_timeout(self) -> float:
+        """The clients' own timeout: twice the runner's bound, so that a silent service is
+        always said by the runner ("pas de réponse en N s"), never by whichever of the two
+        timers happened to fire first."""
+        return 2 * self.timeout

@@ -51,7 +51,7 @@ def check_sheet(setup: PreflightSetup, shared: dict) -> CheckLine:
              "Partagez la feuille (Éditeur) avec le compte de service du backend "
              "(App Engine : <projet>@appspot.gserviceaccount.com).")
     adapter = GoogleSheetsAdapter(sheet_id, credentials, base_url=setup.urls.sheets,
-                                  timeout=setup.timeout, backoff=Backoff(retries=0))
+                                  timeout=setup.client_timeout, backoff=Backoff(retries=0))
     shared["sheet"] = adapter
     try:
         titles = adapter.tab_titles()

@@ -34,8 +34,8 @@ STRIPE_WRITES = "rak_customer_write, rak_product_write, rak_plan_write"
 def _stripe_client(setup: PreflightSetup, key: Secret):
     import stripe
     kwargs = {"base_addresses": {"api": setup.urls.stripe}} if setup.urls.stripe else {}
-    return stripe.StripeClient(key.reveal(), max_network_retries=0,
-                               http_client=stripe.RequestsClient(timeout=setup.timeout), **kwargs)
+    http = stripe.RequestsClient(timeout=setup.client_timeout)
+    return stripe.StripeClient(key.reveal(), max_network_retries=0, http_client=http, **kwargs)
 
 
 def _stripe_mode(key: str) -> tuple[str, bool, bool]:
