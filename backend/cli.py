@@ -251,14 +251,14 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo-output", help="folder for the files (demo-output)")
     demo.add_argument("--month", default="2026-10", help="month to generate, AAAA-MM")
     demo.set_defaults(run=cmd_demo)
-    __import__("backend.cli_check").cli_check.register(commands)
-    __import__("backend.cli_db").cli_db.register(commands)
-    __import__("backend.cli_companies").cli_companies.register(commands)
+    from backend import cli_check, cli_companies, cli_db
+    for module in (cli_check, cli_db, cli_companies):
+        module.register(commands)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    from backend.cli_args import glue_values   # a pasted id may start with '-'
+    from backend.cli_args import glue_values  # a pasted id may start with '-'
     top = parser()
     args = top.parse_args(glue_values(argv, top))
     return args.run(args)

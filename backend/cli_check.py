@@ -25,17 +25,13 @@ def _find_company(args, engine):
     """The company and where it was looked for: the registry when it exists (and no file is
     named), else the companies file."""
     from backend.auth.companies import load_companies
+    from backend.auth.registry import CompanyRegistry
     if not args.companies_file:
         try:
-            from backend.auth.registry import CompanyRegistry
-        except ImportError:
-            CompanyRegistry = None
-        if CompanyRegistry is not None:
-            try:
-                return CompanyRegistry(engine).get(args.company), "the company registry"
-            except Exception as exc:  # noqa: BLE001 - no registry table there: the file says
-                print(f"company registry not readable ({type(exc).__name__}); "
-                      "reading the companies file", file=sys.stderr)
+            return CompanyRegistry(engine).get(args.company), "the company registry"
+        except Exception as exc:  # noqa: BLE001 - no registry table there: the file says
+            print(f"company registry not readable ({type(exc).__name__}); "
+                  "reading the companies file", file=sys.stderr)
     path = args.companies_file or os.environ.get("COMPANIES_FILE") or "companies.json"
     return load_companies(path).get(args.company), str(path)
 

@@ -29,20 +29,12 @@ EXIT_INPUT = 2
 EXIT_SERVICE = 4
 
 
-class _Parser(argparse.ArgumentParser):
-    """Keeps `--spreadsheet -WIvse…` as one option and its value (backend/cli_args.py), also
-    when the sub-command's parser is used alone, as tests do."""
-
-    def parse_known_args(self, args=None, namespace=None):
-        from backend.cli_args import glue_values
-        return super().parse_known_args(glue_values(args, self), namespace)
-
-
 def register(commands) -> None:
     """Add `companies` and its sub-commands to the CLI's sub-parsers (backend/cli.py)."""
     top = commands.add_parser("companies", help="the companies served: add, list, show, "
                               "update, remove, import (the registry in the ledger database)")
-    sub = top.add_subparsers(dest="companies_command", required=True, parser_class=_Parser)
+    # `--spreadsheet -WIvse…`: backend/cli.py's main() glues such values (backend/cli_args.py).
+    sub = top.add_subparsers(dest="companies_command", required=True)
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--database-url", help="the ledger database (or DATABASE_URL; "
                                               "default sqlite:///ledger.db)")

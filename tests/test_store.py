@@ -6,13 +6,13 @@ on a developer machine and fails on CI (CI set).
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from concurrency import in_threads
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
@@ -37,26 +37,6 @@ def record(ref: str, document_id: str | None = None, kind: str = "invoice",
            tab: str = "Écritures 2026-10", day: int = 1) -> JournalRecord:
     return JournalRecord(ref, document_id or ref.split("/")[0], kind, f"F-{ref}",
                          date(2026, 10, day), tab, "pending", None)
-
-
-def in_threads(count: int, work) -> list:
-    """Run work(i) in count threads released together; the results (or exceptions)."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - returned to the test to inspect
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 class StatementCounter:

@@ -27,7 +27,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from backend.auth.companies import (
-    COMPANY_ID,
     CompaniesError,
     Company,
     companies_from_mapping,
@@ -240,9 +239,7 @@ class CompanyRegistry:
 
     @staticmethod
     def _checked(company_id: str, raw: Mapping) -> dict:
-        if not isinstance(company_id, str) or not COMPANY_ID.match(company_id):
-            raise RegistryError(f"company {company_id!r}: an id is lower-case letters, digits, "
-                                "- and _ (at most 63), starting with a letter or digit")
+        # company_from_mapping checks the id too (COMPANY_ID), as for a companies file.
         try:
             return stored_fields(company_id, raw)
         except CompaniesError as exc:

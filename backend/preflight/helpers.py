@@ -36,9 +36,9 @@ def company_secret(setup: PreflightSetup, kind: str, what: str) -> FoundSecret:
     name = setup.company.secret_name(kind)
     if not name:
         return FoundSecret(None, f"aucun secret « {kind} » dans la configuration de la société",
-                           f"Ajoutez \"{kind}\": \"<nom du secret>\" à \"secrets\" de la société "
-                           f"« {setup.company.id} » (companies.json), puis créez ce secret avec "
-                           f"{what}.", configured=False)
+                           f"python -m backend companies update {setup.company.id} --secret "
+                           f"{kind}=<nom du secret>, puis créez ce secret avec {what}.",
+                           configured=False)
     try:
         return FoundSecret(setup.secrets.get(name))
     except SecretMissing as exc:
