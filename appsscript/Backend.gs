@@ -1,31 +1,31 @@
 /**
- * Calls to the backend. Its address is the script property BACKEND_URL (Project Settings >
- * Script properties, or setBackendUrl() from the editor): one for the bound script, one for
- * the add-on project, which all its installs share. BACKEND_COMPANY, optional, names the
- * company, which the backend then checks against the spreadsheet: a document property (each
- * spreadsheet its own; setCompany() from the bound script's editor), or for a bound script set
- * up before the add-on existed, a script property.
+ * Calls to the backend. Its address is the deployer's: DEPLOYED_BACKEND_URL in Config.gs,
+ * written by `python -m deploy`; when that is empty (the repository's copy, a bound script
+ * set up by hand, the local preview), the script property BACKEND_URL (Project Settings >
+ * Script properties: one for the bound script, one for the add-on project, which all its
+ * installs share). No function sets it: anyone who can open the sidebar (every editor of the
+ * spreadsheet) can call, through google.script.run, every global function whose name does not
+ * end with "_", with any arguments, and none of them may decide where the ID token goes.
+ * BACKEND_COMPANY, optional, names the company, which the backend then checks against the
+ * spreadsheet: a document property (each spreadsheet its own; setCompany_() from the bound
+ * script's editor), or for a bound script set up before the add-on existed, a script property.
  *
  * Each call carries the user's Google ID token (ScriptApp.getIdentityToken(): needs the
  * openid and userinfo.email scopes) and the spreadsheet's id; the backend verifies the token
  * and that the email and the spreadsheet belong to the same company.
+ *
+ * Set-up functions are private (trailing "_"): the sidebar cannot call them; see
+ * appsscript/README.md for running them once from the editor.
  */
 
 var BACKEND_URL_PROPERTY = 'BACKEND_URL';
 var COMPANY_PROPERTY = 'BACKEND_COMPANY';
 var UNREACHABLE = 'Le serveur de comptabilité ne répond pas ; réessayez dans un instant.';
 
-/** From the script editor: setBackendUrl('https://PROJECT.REGION.r.appspot.com'). */
-function setBackendUrl(url) {
-  var value = checkedBackendUrl_(url);
-  PropertiesService.getScriptProperties().setProperty(BACKEND_URL_PROPERTY, value);
-  return value;
-}
-
-/** From the bound script's editor: setCompany('maison-coworking') ('' to forget it). */
-function setCompany(company) {
+/** From the bound script's editor: setCompany_('maison-coworking') ('' to forget it). */
+function setCompany_(company) {
   var properties = PropertiesService.getDocumentProperties();
-  if (!properties) throw new Error('setCompany: run it from the script of a spreadsheet');
+  if (!properties) throw new Error('setCompany_: run it from the script of a spreadsheet');
   var value = String(company || '').trim();
   if (value) properties.setProperty(COMPANY_PROPERTY, value); else properties.deleteProperty(COMPANY_PROPERTY);
   return value;
@@ -35,7 +35,7 @@ function setCompany(company) {
  * From the script editor, once, to learn the audience the backend must accept
  * (ID_TOKEN_AUDIENCES): logs the token's `aud` and `email`, never the token.
  */
-function logTokenAudience() {
+function logTokenAudience_() {
   var token = ScriptApp.getIdentityToken();
   if (!token) throw new Error('no identity token: are the openid and userinfo.email scopes in appsscript.json?');
   var payload = JSON.parse(Utilities.newBlob(Utilities.base64DecodeWebSafe(token.split('.')[1])).getDataAsString());
@@ -43,14 +43,39 @@ function logTokenAudience() {
   return payload.aud;
 }
 
-function checkedBackendUrl_(url) {
+/**
+ * The backend's address: the deployer's Config.gs, else the script property; checked each
+ * time, so that a wrong one fails before any token leaves, in the sidebar and in the log.
+ * (`typeof`: a project pushed without Config.gs still works from the property.)
+ * @return {string}
+ */
+function backendUrl_() {
+  var deployed = typeof DEPLOYED_BACKEND_URL === 'string' ? DEPLOYED_BACKEND_URL.trim() : '';
+  var source = deployed ? 'DEPLOYED_BACKEND_URL (Config.gs)' : 'propriété du script ' + BACKEND_URL_PROPERTY;
+  var value = deployed || PropertiesService.getScriptProperties().getProperty(BACKEND_URL_PROPERTY);
+  try {
+    return checkedBackendUrl_(value, source);
+  } catch (e) {
+    if (e instanceof UserError_) console.error('backend address refused: ' + e.message);
+    throw e;
+  }
+}
+
+/**
+ * https://HOST[:PORT] and nothing else (no path, query, fragment or user), or http to this
+ * machine for the local preview.
+ * @param {*} url
+ * @param {string} source where it came from, for the message
+ * @return {string}
+ */
+function checkedBackendUrl_(url, source) {
   var value = String(url || '').trim().replace(/\/+$/, '');
   if (!value) {
-    throw new UserError_('L\'adresse du serveur de comptabilité n\'est pas configurée (propriété du script ' + BACKEND_URL_PROPERTY + ').');
+    throw new UserError_('L\'adresse du serveur de comptabilité n\'est pas configurée (' + source + ').');
   }
   var local = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(value);
-  if (!/^https:\/\/[^\/?#\s]+$/.test(value) && !local) {
-    throw new UserError_('L\'adresse du serveur doit être une adresse https:// sans chemin (propriété ' + BACKEND_URL_PROPERTY + ').');
+  if (!/^https:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(value) && !local) {
+    throw new UserError_('L\'adresse du serveur doit être une adresse https:// sans chemin (' + source + ').');
   }
   return value;
 }
@@ -88,7 +113,7 @@ function callBackend_(method, path, fields, spreadsheetId) {
 function fetchBackend_(method, path, fields, spreadsheetId) {
   try {
     var properties = PropertiesService.getScriptProperties();
-    var url = checkedBackendUrl_(properties.getProperty(BACKEND_URL_PROPERTY)) + path;
+    var url = backendUrl_() + path;
     var spreadsheet = spreadsheetId ? null : SpreadsheetApp.getActive();
     if (!spreadsheetId && !spreadsheet) {
       throw new UserError_('Ouvrez le panneau depuis la feuille de la société.');

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -261,4 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     from backend.cli_args import glue_values  # a pasted id may start with '-'
     top = parser()
     args = top.parse_args(glue_values(argv, top))
+    # The reports are printed; what is logged (warnings and errors) goes to stderr on lines
+    # that values from Stripe, HubSpot or a sheet cannot break (backend/logs.py).
+    from backend.logs import configure as configure_logs
+    configure_logs(logging.WARNING)
     return args.run(args)

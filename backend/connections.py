@@ -106,7 +106,9 @@ def add_arguments(parser, stripe: bool, hubspot: bool = False) -> None:
     group.add_argument("--sheets-url", help="Sheets API address (the sandbox's; or SHEETS_API_BASE)")
     group.add_argument("--database", help="ledger store URL (or DATABASE_URL; sqlite:///ledger.db)")
     group.add_argument("--company", help="company name in the store (or COMPANY; default)")
-    group.add_argument("--settings", help="settings file; the sheet's Paramètres tab wins over it")
+    group.add_argument("--settings", help="settings file; the sheet's Paramètres tab wins over "
+                       "it for what it may change (SIREN, company name, HubSpot rules: this "
+                       "file only)")
     if stripe:
         group.add_argument("--stripe-key", help="Stripe secret key (better: STRIPE_API_KEY)")
         group.add_argument("--stripe-url", help="Stripe API address (the sandbox's; or STRIPE_API_BASE)")

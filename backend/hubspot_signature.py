@@ -7,6 +7,12 @@ list (and only those), so a receiver must decode the same ones before it compare
 also refuse a timestamp older than five minutes, which is what stops a replayed delivery.
 https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/request-validation
 
+Why our own check and not the official client's: hubspot-api-client's
+`hubspot.utils.signature.Signature` (v12) signs v3 over the URI exactly as it is given, without
+that decoding. A target URL with one of those escapes (`%3A` in a query value, say) would be
+refused though HubSpot signed it; tests/test_webhook_hardening.py shows the two apart, and
+that they agree on a URI without escapes.
+
 Pure functions (no clock, no I/O): the backend's webhook endpoint and the HubSpot sandbox both
 use them, so that what the sandbox signs is exactly what production accepts.
 """

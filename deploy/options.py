@@ -84,6 +84,9 @@ def parser() -> argparse.ArgumentParser:
                         "(default .venv/bin/python if there, else this one)")
     p.add_argument("--proxy", default="cloud-sql-proxy",
                    help="the Cloud SQL Auth Proxy executable (v2)")
+    p.add_argument("--appsscript-dir", default=None, metavar="PATH",
+                   help="the Apps Script folder whose Config.gs and appsscript.json get the "
+                        "backend's address, for clasp push (default: appsscript/)")
     p.add_argument("--dry-run", action="store_true",
                    help="print every check and command, run none")
     return p

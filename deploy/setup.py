@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from deploy import appyaml, options
+from deploy import appsscript, appyaml, options
 from deploy.gcloud import CommandFailed, DryRun, Gcloud, Runner
 from deploy.options import OptionsError
 
@@ -366,6 +366,7 @@ class Setup:
 
     def by_hand(self) -> None:
         base = f"https://{self.hostname}"
+        self.apps_script(base)
         lines = [
             f"Backend: {base}  (check {base}/healthz)",
             f"Share each company's spreadsheet, as an editor, with {self.app_account}.",
@@ -380,10 +381,9 @@ class Setup:
             lines.append(f"  python -m backend check --company {company}")
         lines.append(
             "Apps Script (appsscript/README.md): switch on the Apps Script API for your user at "
-            "https://script.google.com/home/usersettings, replace "
-            "https://REPLACE_WITH_THE_BACKEND_HOST/ in appsscript/appsscript.json with "
-            f"{base}/, then clasp push, set the script property BACKEND_URL={base} (or "
-            "configure the Editor add-on's Marketplace SDK).")
+            "https://script.google.com/home/usersettings, then clasp push from the folder "
+            f"whose Config.gs and appsscript.json name {base} (above), for the bound script or "
+            "the Editor add-on (then its Marketplace SDK).")
         if not self.args.client_id:
             lines.append("ID_TOKEN_AUDIENCES is empty: every user is refused until you run "
                          "this again with --client-id (the add-on's or the script's OAuth "
@@ -392,6 +392,18 @@ class Setup:
                      f"{base}/webhooks/stripe/<company>.")
         for line in lines:
             self.out(f"  {line}")
+
+
+    def apps_script(self, base: str) -> None:
+        """The backend's address where the script reads it (Config.gs) and where Apps Script
+        allows calls (appsscript.json's urlFetchWhitelist): the deployer's, never the sidebar's."""
+        folder = Path(self.args.appsscript_dir) if self.args.appsscript_dir else appsscript.FOLDER
+        if self.dry:
+            self.out(f"  write: {folder / appsscript.CONFIG} (DEPLOYED_BACKEND_URL = the app's "
+                     f"https address) and the urlFetchWhitelist of {folder / appsscript.MANIFEST}")
+            return
+        for path in appsscript.write(folder, base):
+            self.out(f"  write: {path} ({base})")
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -478,6 +490,8 @@ def main(argv: list[str] | None = None, runner: Runner | None = None,
         values = load_secret_values(args.secrets_file, names)
         if args.companies_file and not Path(args.companies_file).is_file():
             raise OptionsError(f"--companies-file {args.companies_file}: no such file")
+        if args.appsscript_dir and not Path(args.appsscript_dir).is_dir():
+            raise OptionsError(f"--appsscript-dir {args.appsscript_dir}: no such folder")
     except OptionsError as exc:
         print(f"deploy: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ from typing import Any
 
 PRELOAD = ["backend.services.generate", "backend.services.sync", "backend.adapters.stripe_source",
            "backend.adapters.stripe_catalog", "backend.adapters.google_sheets",
-           "backend.adapters.hubspot_crm", "backend.store.ledger", "stress.report"]
+           "backend.adapters.hubspot_crm", "backend.store.ledger", "stress.report", "stress.warm"]
 _context = None
 
 

@@ -91,7 +91,9 @@ def run_gunicorn(config: dict, host: str, port: int, workers: int, threads: int)
             for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                                "timeout": 0, "graceful_timeout": 5, "preload_app": True,
                                "loglevel": "warning", "accesslog": None,
-                               # app.yaml's --config: SIGTERM ends the jobs cleanly
+                               # app.yaml's --config: SIGTERM ends the jobs cleanly,
+                               # gunicorn's own lines as JSON like the app's
+                               "logconfig_dict": gunicorn_conf.logconfig_dict,
                                "post_worker_init": gunicorn_conf.post_worker_init,
                                "worker_exit": gunicorn_conf.worker_exit}.items():
                 self.cfg.set(key, value)

@@ -134,10 +134,20 @@ def crash_points(sizes: dict[str, dict[str, int]]) -> list[Schedule]:
 
 # --- the child: one sync, in a process the campaign may kill ---------------------------------
 
+# An injected 429 asks for HubSpot's whole ten-second window. The campaign checks what the
+# retry after it does, not how long the wait was (tests/test_hubspot_real_behaviour.py does):
+# the sync waits a fraction of it, so that a schedule costs seconds, not tens.
+RATE_WAIT_CAP = 0.5
+
+
+def _short_sleep(seconds: float) -> None:
+    time.sleep(min(seconds, RATE_WAIT_CAP))
+
+
 def adapters(hubspot_url: str, stripe_url: str, timeout: float = 30.0):
     from backend.adapters.hubspot_crm import HubSpotAdapter
     from backend.adapters.stripe_catalog import StripeCatalogAdapter
-    return (HubSpotAdapter(HUBSPOT_TOKEN, host=hubspot_url, timeout=timeout),
+    return (HubSpotAdapter(HUBSPOT_TOKEN, host=hubspot_url, timeout=timeout, sleep=_short_sleep),
             StripeCatalogAdapter(STRIPE_KEY, base_url=stripe_url, timeout=timeout))
 
 

@@ -41,14 +41,13 @@ def test_generate_validate_dedupe_export_from_the_command_line(demo, tmp_path, c
         assert "nothing new to write" in capsys.readouterr().out
         assert main(["validate", *where]) == 0
         assert "checked 498 piece(s), 1722 line(s): balanced" in capsys.readouterr().out
-        # Paramètres now holds the settings: the SIREN the FEC needs goes there.
-        rows = box.sheets.values(sid, "Paramètres")
-        siren_row = next(i for i, r in enumerate(rows) if r[0] == "siren") + 1
-        adapter = box.sheet_adapter(sid)
-        adapter.values.update(
-            spreadsheetId=sid, range=f"'Paramètres'!B{siren_row}", valueInputOption="RAW",
-            body={"values": [["918345620"]]}).execute(http=adapter.http)
-        assert main(["export", *where, "--month", "2026-10", "--out", str(tmp_path)]) == 0
+        # The SIREN the FEC needs is the company's configuration (a settings file), never the
+        # sheet's: a Paramètres row for it is ignored.
+        box.sheet_adapter(sid).append("Paramètres", [["siren", "552100554", ""]])
+        settings = tmp_path / "settings.json"
+        settings.write_text('{"siren": "918345620"}', encoding="utf-8")
+        assert main(["export", *where, "--settings", str(settings), "--month", "2026-10",
+                     "--out", str(tmp_path)]) == 0
         assert (tmp_path / "918345620FEC20261031.txt").exists()
         assert (tmp_path / "inexweb-2026-10.txt").exists()
         capsys.readouterr()

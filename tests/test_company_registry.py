@@ -296,7 +296,7 @@ REFUSALS = {
     "bad setting": (["update", "maison-coworking", "--setting", "timezone=Mars/Olympus"],
                     "company 'maison-coworking': settings:"),
     "unknown setting": (["add", "newco", "--spreadsheet", "s", "--setting", "colour=blue"],
-                        "company 'newco': settings: unknown setting(s): colour"),
+                        "company 'newco': settings: paramètre inconnu « colour »"),
     "removing an email it does not have": (
         ["update", "atelier-velo", "--remove-email", "nobody@x.fr", "--name", "Changed"],
         "company 'atelier-velo' has no allowed email nobody@x.fr; nothing written"),

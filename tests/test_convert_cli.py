@@ -83,7 +83,7 @@ def test_missing_file_and_bad_settings(tmp_path, capsys):
     assert "nope.json: cannot be read" in capsys.readouterr().err
     good = write(tmp_path / "good.json", month())
     assert main(["convert", "--format", "fec", "--siren", "12", "--output", str(out), str(good)]) == 2
-    assert "siren must be 9 digits" in capsys.readouterr().err
+    assert "siren : SIREN (9 chiffres) invalide : « 12 »" in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -9,6 +9,7 @@ The fakes are small Python scripts written here; `gcloud` keeps what exists in a
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from backend.auth.companies import SECRET_KINDS
-from deploy import appyaml, options
+from deploy import appsscript, appyaml, options
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "journal-test-1"
@@ -195,6 +196,11 @@ def fakes(tmp_path):
     python = write_script(tmp_path / "fake-python", FAKE_PYTHON)
     secrets_file = tmp_path / "secrets.json"
     secrets_file.write_text(json.dumps({"maison-coworking-stripe-key": STRIPE_KEY}))
+    # A copy of the Apps Script files the run writes the address into (not the repository's).
+    scripts = tmp_path / "appsscript"
+    scripts.mkdir()
+    for name in ("Config.gs", "appsscript.json"):
+        (scripts / name).write_bytes((ROOT / "appsscript" / name).read_bytes())
 
     class Fakes:
         def __init__(self) -> None:
@@ -207,8 +213,9 @@ def fakes(tmp_path):
                             FAKE_PROXY_LOG=str(self.proxy_log),
                             FAKE_PYTHON_LOG=str(self.python_log),
                             MAISON_COWORKING_HUBSPOT_TOKEN=HUBSPOT_TOKEN)
+            self.scripts = scripts
             self.args = ["--project", PROJECT, "--company", "maison-coworking",
-                         "--secrets-file", str(secrets_file),
+                         "--secrets-file", str(secrets_file), "--appsscript-dir", str(scripts),
                          "--client-id", "123-abc.apps.googleusercontent.com",
                          "--proxy", str(proxy), "--python", str(python)]
 
@@ -379,6 +386,53 @@ def test_a_second_run_creates_nothing(fakes):
     assert [" ".join(c[:4]) for c in changes(fakes.state()["calls"][len(state["calls"]):])] \
         == ["secrets versions add maison-coworking-hubspot-token"]
     assert fakes.state()["secrets"]["maison-coworking-hubspot-token"][-1].endswith("-rotated")
+
+
+def test_the_run_gives_apps_script_the_backend_address_and_nothing_else_does(fakes):
+    """Issue 13: the address the accountant's ID token goes to is the deployer's, in the pushed
+    code (Config.gs) and in the manifest's urlFetchWhitelist; the sidebar cannot set it."""
+    repository = {name: (ROOT / "appsscript" / name).read_bytes()
+                  for name in ("Config.gs", "appsscript.json")}
+    done = fakes.run("--skip-migrations", "--skip-deploy")
+    assert done.returncode == 0, done.stderr + done.stdout
+    config = (fakes.scripts / "Config.gs").read_text(encoding="utf-8")
+    assert config == appsscript.config_text(f"https://{HOSTNAME}")
+    assert f"write: {fakes.scripts / 'Config.gs'} (https://{HOSTNAME})" in done.stdout
+    # The value Apps Script will read, as a JavaScript engine reads the file.
+    node = shutil.which("node")
+    if node:
+        script = ("const vm = require('node:vm'); const c = {};"
+                  "vm.runInNewContext(require('node:fs').readFileSync(process.argv[1], 'utf8'), c);"
+                  "process.stdout.write(c.DEPLOYED_BACKEND_URL)")
+        read = subprocess.run([node, "-e", script, str(fakes.scripts / "Config.gs")],
+                              capture_output=True, text=True, timeout=30, check=True)
+        assert read.stdout == f"https://{HOSTNAME}"
+    manifest = json.loads((fakes.scripts / "appsscript.json").read_text(encoding="utf-8"))
+    assert manifest["urlFetchWhitelist"] == [f"https://{HOSTNAME}/"]
+    original = json.loads(repository["appsscript.json"])
+    assert {k: v for k, v in manifest.items() if k != "urlFetchWhitelist"} == \
+        {k: v for k, v in original.items() if k != "urlFetchWhitelist"}
+    # Nothing tells the deployer to set the address from the sheet or a script function.
+    assert "setBackendUrl" not in done.stdout and "BACKEND_URL=" not in done.stdout
+    # The repository's own copies are untouched (they name no address).
+    for name, content in repository.items():
+        assert (ROOT / "appsscript" / name).read_bytes() == content
+    assert "var DEPLOYED_BACKEND_URL = '';" in repository["Config.gs"].decode()
+
+
+def test_the_apps_script_address_is_https_without_a_path():
+    assert appsscript.config_text("https://a-b.ew.r.appspot.com").endswith(
+        "\nvar DEPLOYED_BACKEND_URL = 'https://a-b.ew.r.appspot.com';\n")
+    for wrong in ("http://a.appspot.com", "https://a.appspot.com/x", "https://a.appspot.com'",
+                  "https://u@a.appspot.com", "", "https://a.appspot.com\n"):
+        with pytest.raises(ValueError):
+            appsscript.config_text(wrong)
+
+
+def test_a_missing_appsscript_dir_is_refused_before_any_command(fakes, tmp_path):
+    done = fakes.run("--appsscript-dir", str(tmp_path / "nowhere"))
+    assert done.returncode == 2 and "--appsscript-dir" in done.stderr
+    assert fakes.state()["calls"] == []
 
 
 def test_a_failing_command_stops_the_script_with_a_clear_message(fakes):

@@ -137,7 +137,7 @@ def test_exactly_those_scopes_run_a_sync_and_a_webhook_driven_sync(make_box):
         runs.append(run(box, products=products, customers=customers, trigger="webhook"))
 
     delivery = hubspot_delivery("POST", URI, body, headers, "hubspot-secret", box.store,
-                                run_sync, int(box.clock() * 1000))
+                                run_sync, int(box.clock() * 1000), company="demo")
     assert delivery.applied == 1 and len(runs) == 1
     assert box.stripe.get(company["properties"]["stripe_customer_id"])["address"]["city"] \
         == "Villeurbanne"
@@ -315,7 +315,7 @@ def test_webhook_driven_syncs_right_after_a_change_under_lag(make_box):
         hubspot_delivery("POST", URI, body, headers, "hubspot-secret", box.store,
                          lambda products, customers: runs.append(run(
                              box, products=products, customers=customers, trigger="webhook")),
-                         int(box.clock() * 1000))
+                         int(box.clock() * 1000), company="demo")
 
     # A product made in HubSpot, its webhook at once: created in Stripe once, even when a
     # second change follows a second later, its Stripe id still unsearchable.

@@ -94,14 +94,39 @@ def fill(store: LedgerStore, level: int) -> None:
                                                    "pending", None)], run_id)
         store.mark_written(COMPANY, ["in_1"], run_id)
         store.set_cursor(COMPANY, "invoices", "in_1")
-        store.save_customer_codes(COMPANY, {"cus_1": "411DUPONT"})
-        store.record_delivery("stripe", "evt_1", now=T0)
+        save_code(store, "cus_1", "411DUPONT")
+        record_delivery(store, "evt_1")
     if level >= 2:
         store.save_sync_links(COMPANY, "product", [SyncLink("hs_1", "prod_1", {"name": "Bureau"})],
                               now=T0)
     if level >= 3:
         SqlJobStore(store.engine).create(
             Job("job1", COMPANY, "generate", {}, "manuel", "queued", T0, T0), timedelta(hours=1))
+
+
+def save_code(store: LedgerStore, customer_id: str, code: str) -> None:
+    """A customer code saved as the code of the database's revision did: without its
+    comparison key before 0005."""
+    columns = {c["name"] for c in sa.inspect(store.engine).get_columns("customer_codes")}
+    if "code_key" in columns:
+        store.save_customer_codes(COMPANY, {customer_id: code})
+        return
+    with schema.begin_write(store.engine) as conn:
+        conn.execute(sa.text("INSERT INTO customer_codes (company, customer_id, code) "
+                             "VALUES (:c, :i, :k)"), {"c": COMPANY, "i": customer_id, "k": code})
+
+
+def record_delivery(store: LedgerStore, delivery_id: str) -> None:
+    """A Stripe delivery recorded as the code of the database's revision did: without a
+    company before 0006 (COMPANY's runs make 0006 keep it for COMPANY)."""
+    columns = {c["name"] for c in sa.inspect(store.engine).get_columns("webhook_deliveries")}
+    if "company" in columns:
+        store.record_delivery(COMPANY, "stripe", delivery_id, now=T0)
+        return
+    with schema.begin_write(store.engine) as conn:
+        conn.execute(sa.text("INSERT INTO webhook_deliveries (source, delivery_id, received_at) "
+                             "VALUES ('stripe', :d, :t)"), {"d": delivery_id,
+                                                           "t": T0.replace(tzinfo=None)})
 
 
 def assert_rows_kept(store: LedgerStore, level: int) -> None:
@@ -111,7 +136,7 @@ def assert_rows_kept(store: LedgerStore, level: int) -> None:
         assert store.journal(COMPANY)["in_1"].run_id == run["id"]
         assert store.get_cursor(COMPANY, "invoices") == "in_1"
         assert store.customer_codes(COMPANY) == {"cus_1": "411DUPONT"}
-        assert store.record_delivery("stripe", "evt_1") is False      # still known
+        assert store.record_delivery(COMPANY, "stripe", "evt_1") is False      # still known
     if level >= 2:
         assert store.sync_links(COMPANY, "product")["hs_1"].state == {"name": "Bureau"}
     if level >= 3:

@@ -364,6 +364,17 @@ def test_a_parametres_value_a_run_could_not_read_is_an_error(box):
     sheet.append(spreadsheet.SETTINGS, [["timezone", "Mars/Olympus", "Fuseau horaire"]])
     line = pf.preflight(setup(box)).line(pf.LABEL_TABS)
     assert line.status == "error"
-    assert "Paramètres : valeur illisible (onglet Paramètres : unknown time zone 'Mars/Olympus')" \
+    assert "Paramètres : valeur illisible (Paramètres!B2 : fuseau horaire inconnu : « Mars/Olympus »)" \
         in line.message
     assert line.fix == "Corrigez la valeur dans l'onglet Paramètres."
+
+
+def test_a_parametres_value_the_tab_may_not_change_is_a_warning(box):
+    healthy(box)
+    sheet = box.sheet_adapter(SHEET)
+    sheet.ensure_tabs([TabSpec(spreadsheet.SETTINGS, spreadsheet.SETTINGS_HEADER)])
+    sheet.append(spreadsheet.SETTINGS, [["siren", "552100554", "SIREN"]])
+    line = pf.preflight(setup(box)).line(pf.LABEL_TABS)
+    assert line.status == "warning"
+    assert "Paramètres!B2 : le SIREN ne se change pas depuis la feuille" in line.message
+    assert "Effacez ces lignes de l'onglet Paramètres" in line.fix

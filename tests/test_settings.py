@@ -35,13 +35,13 @@ def test_toml_file(tmp_path):
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"jornal_code": "VT"}, "unknown setting"),
-    ({"axis_names": "A;B"}, "three"),
-    ({"timezone": "Mars/Olympus"}, "time zone"),
-    ({"export_encoding": "klingon"}, "encoding"),
-    ({"customer_code_length": "abc"}, "number"),
-    ({"siren": "12345"}, "9 digits"),
-    ({"vat_accounts": "20:445711"}, "key=value"),
+    ({"jornal_code": "VT"}, "paramètre inconnu"),
+    ({"axis_names": "A;B"}, "trois"),
+    ({"timezone": "Mars/Olympus"}, "fuseau horaire"),
+    ({"export_encoding": "klingon"}, "encodage"),
+    ({"customer_code_length": "abc"}, "longueur"),
+    ({"siren": "12345"}, "SIREN"),
+    ({"vat_accounts": "20:445711"}, "clé=valeur"),
 ])
 def test_bad_settings_are_refused_with_a_reason(values, message):
     with pytest.raises(SettingsError, match=message):

@@ -365,7 +365,7 @@ def test_customer_codes_are_unique_per_company(store):
     # The database itself refuses a duplicate, whoever writes.
     with pytest.raises(IntegrityError), store.engine.begin() as conn:
         conn.execute(schema.customer_codes.insert().values(
-            company=COMPANY, customer_id="cus_z", code="411SIMPL"))
+            company=COMPANY, customer_id="cus_z", code="411simpl", code_key="411SIMPL"))
 
 
 def test_racing_saves_of_one_code_leave_it_to_one_customer(store, make_store):
@@ -380,15 +380,15 @@ def test_racing_saves_of_one_code_leave_it_to_one_customer(store, make_store):
 # --- Webhook deliveries -------------------------------------------------------------------
 
 def test_a_replayed_delivery_is_recognised(store):
-    assert store.record_delivery("stripe", "evt_1", now=T0)
-    assert not store.record_delivery("stripe", "evt_1", now=T0 + timedelta(hours=1))
-    assert store.record_delivery("hubspot", "evt_1")
-    assert store.record_delivery("stripe", "evt_2")
+    assert store.record_delivery(COMPANY, "stripe", "evt_1", now=T0)
+    assert not store.record_delivery(COMPANY, "stripe", "evt_1", now=T0 + timedelta(hours=1))
+    assert store.record_delivery(COMPANY, "hubspot", "evt_1")
+    assert store.record_delivery(COMPANY, "stripe", "evt_2")
 
 
 def test_concurrent_replays_apply_a_delivery_once(store, make_store):
     stores = [store, make_store()]
-    results = in_threads(8, lambda i: stores[i % 2].record_delivery("stripe", "evt_race"))
+    results = in_threads(8, lambda i: stores[i % 2].record_delivery(COMPANY, "stripe", "evt_race"))
     assert results.count(True) == 1, results
     assert results.count(False) == 7, results
 

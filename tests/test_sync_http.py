@@ -170,7 +170,7 @@ def test_hubspot_webhook_applied_once_and_bad_signature_refused(box):
 
     def apply(b=body, h=headers):
         return hubspot_delivery("POST", uri, b, h, "hubspot-secret", box.store,
-                                lambda p, c: runs.append((p, c)), now_ms)
+                                lambda p, c: runs.append((p, c)), now_ms, company="demo")
 
     assert apply().applied == 1 and runs == [(False, True)]
     assert apply().replays == 1 and runs == [(False, True)]        # a replay changes nothing
@@ -189,7 +189,8 @@ def test_stripe_webhook_applied_once_and_bad_signature_refused(box):
              "request": {"id": None, "idempotency_key": None}}
     payload, signature = box.stripe.signed_webhook(event)
     apply = lambda p=payload, s=signature: stripe_delivery(  # noqa: E731
-        p, s, "whsec_sandbox", box.store, lambda prod, cust: runs.append((prod, cust)))
+        p, s, "whsec_sandbox", box.store, lambda prod, cust: runs.append((prod, cust)),
+        company="demo")
     assert apply().applied == 1 and apply().replays == 1 and runs == [(False, True)]
     assert apply(payload, signature.replace("v1=", "v1=0")).status == 401
     assert apply(json.dumps({**event, "id": "evt_2"}).encode(), signature).status == 401

@@ -1,8 +1,12 @@
 """The accountant's workbook as a local .xlsx file, for running with no Google account.
 
 Tabs as in the Google Sheet: Écritures, Anomalies, Paramètres, Historique; frozen header,
-amounts as numbers with two decimals, dates as dates. Every text is stored as text: a
-customer called "=HYPERLINK(...)" stays a name, never becomes a formula.
+amounts as numbers with two decimals, dates as dates. Every text is stored as text, headers
+included: a customer called "=HYPERLINK(...)" stays a name, never becomes a formula. openpyxl
+decides by the value alone (a str starting with "=" becomes a formula cell), so the type is set
+back to string after the value; a text a spreadsheet would compute also gets Excel's quote
+prefix, so that it stays text when the accountant edits the cell. The text itself is kept
+exactly: the workbook stands in for the Google Sheet, whose values are read back.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from backend.adapters.files import write_atomic
 from backend.adapters.memory import MemorySpreadsheet
+from backend.formats.cells import would_compute
 
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
@@ -54,8 +59,11 @@ def _set(cell, value) -> None:
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         cell.value = value
     else:
-        cell.value = "" if value is None else str(value)
+        text = "" if value is None else str(value)
+        cell.value = text
         cell.data_type = "s"  # openpyxl would take a leading "=" for a formula
+        if text and would_compute(text):
+            cell.quotePrefix = True
 
 
 def write_workbook(path: str | Path, tabs: list[Tab]) -> Path:
@@ -65,7 +73,8 @@ def write_workbook(path: str | Path, tabs: list[Tab]) -> Path:
     book.remove(book.active)
     for tab in tabs:
         sheet = book.create_sheet(tab.title)
-        sheet.append(tab.header)
+        for column, title in enumerate(tab.header, start=1):
+            _set(sheet.cell(row=1, column=column), title)   # an axis name may start with "="
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL

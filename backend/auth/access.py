@@ -3,7 +3,9 @@
 A person (the accountant, through the sidebar or her daily trigger) acts on one company: the
 one whose spreadsheet the request names. The request may also name the company; then the
 spreadsheet must be that company's. The token's audience must be one of the company's client
-ids (or, when it lists none, of the global ones), and the email one of its allowed emails.
+ids (or, when it lists none, of the global ones), and so must its authorized party (`azp`)
+when it has one: Google's rule for ID tokens, since a token issued to another client (another
+app of the same project) may carry our audience. The email must be one of its allowed emails.
 
 A service (Cloud Scheduler, Cloud Tasks) acts on any company: its token's email must be one
 of the configured service accounts.
@@ -41,6 +43,9 @@ def authorize_user(identity: Identity, companies: Companies, spreadsheet_id: str
     audiences = set(company.client_ids) or set(global_audiences)
     if identity.audience not in audiences:
         raise AccessDenied(f"audience {identity.audience} is not a client id of {company.id}")
+    if identity.authorized_party is not None and identity.authorized_party not in audiences:
+        raise AccessDenied(f"authorized party {identity.authorized_party} is not a client id "
+                           f"of {company.id}")
     if not company.allows(identity.email):
         raise AccessDenied(f"{identity.email} is not allowed for {company.id}")
     return Caller(identity.email, company)

@@ -5,7 +5,9 @@ tokens Cloud Scheduler and Cloud Tasks attach to their calls.
 RS256 signature against Google's published certificates (fetched from `certs_url`, cached as
 long as Google's Cache-Control allows), the expiry and issue time, the audience (one of the
 configured client ids), the issuer (accounts.google.com), and then that the token carries a
-verified email. The token itself is never logged nor stored.
+verified email. The token itself is never logged nor stored. Its authorized party (`azp`, the
+client the token was issued to) is kept in the Identity: Google says to check it when the
+token has one, and which client ids are allowed depends on the company (auth/access.py).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class Identity:
     email: str          # lower-case
     audience: str
     subject: str
+    # `azp`: the OAuth client the token was issued to, None when the token has none. A
+    # service's OIDC token (Cloud Scheduler, Cloud Tasks) carries its account's numeric id.
+    authorized_party: str | None = None
 
 
 class CachingRequest:
@@ -141,7 +146,9 @@ class TokenVerifier:
             raise TokenRejected("the token carries no email (is the userinfo.email scope granted?)")
         if claims.get("email_verified") not in (True, "true"):
             raise TokenRejected(f"email {email} is not verified")
-        return Identity(email, str(claims.get("aud")), str(claims.get("sub") or ""))
+        azp = claims.get("azp")
+        return Identity(email, str(claims.get("aud")), str(claims.get("sub") or ""),
+                        None if azp is None else str(azp))
 
 
 def bearer_token(authorization: str | None) -> str | None:

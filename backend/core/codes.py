@@ -38,6 +38,36 @@ def is_auxiliary_account(code: str) -> bool:
     return bool(_AUXILIARY_ACCOUNT.fullmatch(code))
 
 
+# The store keeps codes in a column of this size (backend/store/schema.py, customer_codes).
+CODE_LENGTH_MAX = 100
+
+
+def is_customer_account(code: str, prefix: str = "411") -> bool:
+    """A code a person may give a customer (HubSpot's `code_comptable`, Stripe's metadata):
+    letters and digits, the company's customer prefix, then at least one more character. A
+    code without the prefix would be read as a general account by the FEC (CompteNum)."""
+    return (is_auxiliary_account(code) and len(code) <= CODE_LENGTH_MAX
+            and len(code) > len(prefix) and code_key(code).startswith(code_key(prefix)))
+
+
+def code_key(code: str) -> str:
+    """What makes two customer codes the same account: `411simpl` and `411SIMPL` are one.
+    The one comparison of codes, used by the nomenclature, the sync, the generation and the
+    store's unique constraint alike (a person reading the books, or a program that upper-cases
+    account numbers on import, would take them for one account)."""
+    return (code or "").strip().upper()
+
+
+# An analytic section (Stripe's `analytic_axis_N`, HubSpot's `axe_analytique_N`): a letter or
+# a digit first, then letters, digits, spaces and - _ . / ' (« PARIS-11 », « Axe 2 »). A
+# first character like = + - @ would make a formula of it in a spreadsheet program.
+_SECTION = re.compile(r"[^\W_][\w .\-/']*")
+
+
+def is_section(value: str) -> bool:
+    return not value or bool(_SECTION.fullmatch(value))
+
+
 class CodeError(ValueError):
     """No code can be made (a name without a single letter or digit, or no counter left).
     `french` says it to the accountant (the sync's report, the Anomalies tab)."""
@@ -89,16 +119,16 @@ def customer_code(name: str, taken: Iterable[str], prefix: str = "411", length: 
         raise CodeError(f"name {name!r} has no letter or digit to make an account code from",
                         f"le nom « {(name or '').strip()[:60]} » n'a ni lettre ni chiffre pour en "
                         "faire un code comptable")
-    used = {c.upper() for c in taken}
+    used = {code_key(c) for c in taken}
     candidate = prefix + stem
-    if candidate.upper() not in used:
+    if code_key(candidate) not in used:
         return candidate
     counter = 1
     while len(str(counter)) <= width:
         tail = str(counter)
         body = stem if len(stem) + len(tail) <= width else stem[: width - len(tail)]
         candidate = prefix + body + tail
-        if candidate.upper() not in used:
+        if code_key(candidate) not in used:
             return candidate
         counter += 1
     raise CodeError(f"no free account code left for {name!r} with prefix {prefix!r}",
@@ -112,7 +142,7 @@ def assign_codes(names: dict[str, str], existing: Iterable[str], prefix: str = "
     `names` maps a customer id to its name, in the order codes are to be handed out (the
     first customer with a name keeps the plain stem). Returns (codes by id, errors by id).
     """
-    taken = {c.upper() for c in existing}
+    taken = {code_key(c) for c in existing}
     codes: dict[str, str] = {}
     errors: dict[str, str] = {}
     for key, name in names.items():
@@ -122,5 +152,5 @@ def assign_codes(names: dict[str, str], existing: Iterable[str], prefix: str = "
             errors[key] = exc.french
             continue
         codes[key] = code
-        taken.add(code.upper())
+        taken.add(code_key(code))
     return codes, errors

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.core.catalog import Catalog, ref_id
-from backend.core.codes import assign_codes, is_auxiliary_account
+from backend.core.codes import assign_codes, code_key, is_auxiliary_account
 from backend.core.model import Problem
 from backend.core.settings import Settings
 
@@ -22,6 +22,13 @@ def customer_of(document: dict, catalog: Catalog) -> tuple[str | None, str, list
         return None, name, [Problem.of("invalid_customer_code", customer=customer_id, name=name,
                                        account=code[:40])]
     if code:
+        other = _other_owner(catalog, customer_id, code)
+        if other is not None:
+            other_customer = catalog.customers.get(other) or {}
+            return None, name, [Problem.of(
+                "shared_customer_code", customer=customer_id, name=name, account=code[:40],
+                other=other, other_name=((other_customer.get("name") or other_customer.get("email")
+                                          or "?") if isinstance(other_customer, dict) else "?"))]
         return code, name, []
     if customer is None:
         return None, name, [Problem.of("unknown_customer", customer=customer_id)]
@@ -45,3 +52,29 @@ def generate_missing_codes(catalog: Catalog, settings: Settings) -> dict[str, st
     catalog.customer_codes.update(codes)
     catalog.code_errors.update(errors)
     return codes
+
+
+def _other_owner(catalog: Catalog, customer_id: str, code: str) -> str | None:
+    """Another known customer with the same code (as `code_key` compares codes), else None:
+    the receivables of two customers would be merged on one account."""
+    for other in sorted(_owners_by_key(catalog).get(code_key(code), ())):
+        if other != customer_id and code_key(catalog.customer_code(other) or "") == code_key(code):
+            return other
+    return None
+
+
+def _owners_by_key(catalog: Catalog) -> dict[str, set[str]]:
+    """code_key -> the customers holding it, worked out once per state of the catalog (a month
+    has thousands of documents): kept on the catalog with the sizes it was made from, and made
+    again when customers or codes are added. Each hit is checked against the live code."""
+    sizes = (len(catalog.customers), len(catalog.customer_codes))
+    memo = catalog.__dict__.get("_owners_by_key")
+    if memo is not None and memo[0] == sizes:
+        return memo[1]
+    owners: dict[str, set[str]] = {}
+    for cid in {*catalog.customers, *catalog.customer_codes}:
+        key = code_key(catalog.customer_code(cid) or "")
+        if key:
+            owners.setdefault(key, set()).add(cid)
+    catalog.__dict__["_owners_by_key"] = (sizes, owners)
+    return owners

@@ -35,6 +35,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "commence par trois chiffres, suivis de lettres ou de chiffres",
         "product {product} ({name}) has an invalid accounting code {account!r}: an account starts "
         "with three digits, then letters or digits"),
+    "shared_customer_code": (
+        "Le client {customer} ({name}) a le même code comptable « {account} » qu'un autre "
+        "client, {other} ({other_name}) : deux clients ne partagent jamais un compte",
+        "customer {customer} ({name}) shares its accounting code {account} with another "
+        "customer, {other} ({other_name})"),
     "missing_customer_code": (
         "Le client {customer} ({name}) n'a pas de code comptable : {detail}",
         "customer {customer} ({name}) has no accounting code: {detail}"),

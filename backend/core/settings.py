@@ -7,6 +7,7 @@ accountant edits exactly what a file would hold. Loading a file is left to the c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -27,7 +28,13 @@ DEFAULT_ACCOUNT_LABELS = {
 
 
 class SettingsError(ValueError):
-    pass
+    """A setting refused, in French. `key` names the setting and `reason` says what is wrong
+    without it, so that the sheet can name the cell instead."""
+
+    def __init__(self, message: str, key: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason or message
 
 
 @dataclass(frozen=True)
@@ -70,13 +77,65 @@ class Settings:
         return self.account_labels.get(best, "") or account
 
 
-def rate_key(percentage: Decimal | float | int | str) -> str:
-    """20 -> "20", 5.50 -> "5.5": the VAT map's keys, whatever form the rate came in."""
-    try:
-        value = Decimal(str(percentage).replace(",", ".").strip())
-    except InvalidOperation as exc:
-        raise SettingsError(f"not a VAT rate: {percentage!r}") from exc
+def rate_key(percentage: Decimal | float | str) -> str:
+    """20 -> "20", 5.50 -> "5.5": the VAT map's keys, whatever form the rate came in.
+
+    Text must be a plain decimal (`_rate_text`); a number must be finite and of a rate's size:
+    `Decimal("1e999999999")` would otherwise be written out in a billion digits, and a
+    signalling NaN raises on `normalize()` outside the settings' error path.
+    """
+    if isinstance(percentage, str):
+        value = _rate_text(percentage)
+    else:
+        try:
+            value = Decimal(str(percentage))
+        except InvalidOperation as exc:
+            raise SettingsError(f"taux de TVA illisible : « {_shown(percentage)} »") from exc
+        if not value.is_finite() or not -9 <= value.adjusted() <= 2:
+            raise SettingsError(f"taux de TVA illisible : « {_shown(percentage)} »")
     return format(value.normalize(), "f")
+
+
+# A rate as a person types it: up to 100, a comma or a point, four decimals at most. ASCII
+# digits only ([0-9], not \d): Decimal() itself takes "1_0", "1e2", "sNaN" and Arabic digits.
+_RATE = re.compile(r"[0-9]{1,3}(?:[.,][0-9]{1,4})?")
+
+
+def _rate_text(text: str) -> Decimal:
+    plain = text.strip()
+    if not _RATE.fullmatch(plain) or Decimal(plain.replace(",", ".")) > 100:
+        raise SettingsError(f"taux de TVA « {_shown(text)} » : un nombre décimal de 0 à 100 "
+                            "est attendu (20, 5,5 ou 5.5)")
+    return Decimal(plain.replace(",", "."))
+
+
+# Encodings of the files, by the names a person may type (case ignored) -> the one name kept,
+# which the download's Content-Type then carries. Inexweb reads Windows-1252 or UTF-8;
+# article A47 A-1 allows the FEC in ASCII, ISO-8859-15 or UTF-8 (ASCII is within both), as
+# formats/fec_validator.py checks. Never any codec Python knows: "utf-16", "idna", "rot13".
+EXPORT_ENCODINGS = {"cp1252": "cp1252", "windows-1252": "cp1252", "utf-8": "utf-8", "utf8": "utf-8"}
+FEC_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "iso-8859-15": "iso-8859-15",
+                 "iso8859-15": "iso-8859-15", "latin-9": "iso-8859-15", "latin9": "iso-8859-15"}
+
+# Who may change what (docs/DESIGN.md, "Who is trusted for what"). The Paramètres tab may change
+# how the books are presented; what the company is comes only from its configuration (the
+# company registry, a companies file, a settings file): a sheet editor must not be able to
+# rename the company, change the SIREN of its FEC, or choose which HubSpot records become
+# Stripe customers. What this says, by key, when the tab holds another value than the
+# configuration's (the value is ignored).
+CONFIG_ONLY = {
+    "company_name": "la raison sociale ne se change pas depuis la feuille",
+    "siren": "le SIREN ne se change pas depuis la feuille",
+    "hubspot_quote_statuses": "les statuts de devis HubSpot ne se changent pas depuis la feuille",
+    "hubspot_deal_stages": "les étapes de transaction HubSpot ne se changent pas depuis la "
+                           "feuille",
+}
+SHEET_KEYS = frozenset({
+    "journal_code", "journal_label", "customer_account", "customer_code_prefix",
+    "customer_code_length", "vat_accounts", "discount_account", "credit_note_custom_account",
+    "axis_names", "timezone", "currency", "export_encoding", "fec_encoding", "fec_separator",
+    "account_labels", "tab_per_month", "start_date",
+})
 
 
 # key in the file and the sheet -> French description shown in the Paramètres tab.
@@ -104,6 +163,23 @@ DESCRIPTIONS = {
     "hubspot_deal_stages": "Étapes de transaction HubSpot qui font un client Stripe (séparées par ;)",
 }
 
+# The fixed forms. [0-9] and [A-Za-z] are ASCII only, unlike \d, \w and str.isdigit().
+_SIREN = re.compile(r"[0-9]{9}")
+_ACCOUNT = re.compile(r"[0-9][0-9A-Za-z]{0,19}")         # FEC CompteNum: digits first
+_PREFIX = re.compile(r"[0-9A-Za-z]{1,20}")
+_JOURNAL_CODE = re.compile(r"[0-9A-Za-z]{1,10}")
+_CURRENCY = re.compile(r"[a-z]{3}")                       # ISO 4217, as Stripe writes it
+_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_HUBSPOT_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,100}")
+LABEL_MAX = 100
+
+
+def _shown(value) -> str:
+    """A typed value inside a message: one line, what cannot be printed escaped, cut short."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+    return text if len(text) <= 40 else text[:39] + "…"
+
 
 def _split_pairs(text: str) -> dict[str, str]:
     pairs = {}
@@ -111,7 +187,7 @@ def _split_pairs(text: str) -> dict[str, str]:
         if not part.strip():
             continue
         if "=" not in part:
-            raise SettingsError(f"expected key=value, got {part.strip()!r}")
+            raise SettingsError(f"« {_shown(part.strip())} » : clé=valeur attendu, séparés par ;")
         key, value = part.split("=", 1)
         pairs[key.strip()] = value.strip()
     return pairs
@@ -131,77 +207,182 @@ def _flag(raw) -> bool:
         return True
     if text in ("non", "no", "false", "0", "faux", ""):
         return False
-    raise SettingsError(f"expected oui or non, got {raw!r}")
+    raise SettingsError(f"oui ou non attendu, pas « {_shown(raw)} »")
+
+
+def _form(raw, pattern: re.Pattern, what: str, empty: bool = False) -> str:
+    text = _text(raw)
+    if (empty and not text) or pattern.fullmatch(text):
+        return text
+    raise SettingsError(f"{what} invalide : « {_shown(raw)} »")
+
+
+def _account(raw, empty: bool = False) -> str:
+    text = _text(raw)
+    if (empty and not text) or _ACCOUNT.fullmatch(text):
+        return text
+    raise SettingsError(f"numéro de compte invalide : « {_shown(raw)} » (chiffres puis lettres ou "
+                        "chiffres, 20 au plus)")
+
+
+def _label(raw, what: str, empty: bool = False) -> str:
+    """One printable line: a tab or a line break would split a field of the files."""
+    text = _text(raw)
+    if not text and not empty:
+        raise SettingsError(f"{what} vide")
+    if len(text) > LABEL_MAX or not text.isprintable():
+        raise SettingsError(f"{what} invalide : « {_shown(raw)} » (une ligne, {LABEL_MAX} "
+                            "caractères au plus)")
+    return text
+
+
+def _items(raw) -> list:
+    return list(raw) if isinstance(raw, (list, tuple)) else _text(raw).split(";")
+
+
+def _encoding(raw, known: dict[str, str]) -> str:
+    name = known.get(_text(raw).lower())
+    if name is None:
+        listed = " ou ".join(sorted(set(known.values())))
+        raise SettingsError(f"encodage « {_shown(raw)} » non accepté ({listed})")
+    return name
+
+
+def _zone(raw) -> str:
+    text = _text(raw)
+    try:
+        if _ZONE.fullmatch(text):
+            ZoneInfo(text)
+            return text
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass    # "Europe" is a directory of the database: OSError on some platforms
+    raise SettingsError(f"fuseau horaire inconnu : « {_shown(raw)} »")
+
+
+def _start_date(raw) -> str:
+    text = _text(raw)
+    if not text:
+        return ""
+    try:
+        if _DATE.fullmatch(text):    # fromisoformat alone takes 20261001 and 2026-W40-1
+            date.fromisoformat(text)
+            return text
+    except ValueError:
+        pass
+    raise SettingsError(f"date « {_shown(raw)} » : AAAA-MM-JJ attendu")
+
+
+def _code_length(raw) -> int:
+    text = _text(raw)
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not 2 <= int(text) <= 20:
+        raise SettingsError(f"longueur des comptes clients invalide : « {_shown(raw)} » (un nombre "
+                            "de 2 à 20)")
+    return int(text)
+
+
+def _separator(raw) -> str:
+    if raw == "\t" or _text(raw).lower() in ("tab", "\\t", ""):
+        return "\t"
+    if _text(raw) == "|":
+        return "|"
+    raise SettingsError(f"séparateur du FEC invalide : « {_shown(raw)} » (tab ou |)")
+
+
+def _vat_accounts(raw) -> dict[str, str]:
+    pairs = raw if isinstance(raw, dict) else _split_pairs(_text(raw))
+    return {rate_key(_text(k)): _account(v) for k, v in pairs.items()}
+
+
+def _account_labels(raw) -> dict[str, str]:
+    pairs = dict(raw) if isinstance(raw, dict) else _split_pairs(_text(raw))
+    return {_form(k, _PREFIX, "préfixe de compte"): _label(v, "libellé de compte")
+            for k, v in pairs.items()}
+
+
+def _axis_names(raw) -> tuple[str, str, str]:
+    names = [_text(n) for n in _items(raw)]
+    if len(names) != 3 or not all(names):
+        raise SettingsError("il faut exactement trois noms d'axes, séparés par ;")
+    return tuple(_label(n, "nom d'axe") for n in names)
+
+
+def _hubspot_ids(raw, what: str) -> tuple[str, ...]:
+    return tuple(_form(i, _HUBSPOT_ID, what) for i in _items(raw) if _text(i))
+
+
+# One parser per setting: the value as typed (a file's, the tab's) -> the value kept.
+PARSERS = {
+    "journal_code": lambda raw: _form(raw, _JOURNAL_CODE, "code du journal"),
+    "journal_label": lambda raw: _label(raw, "libellé du journal"),
+    "customer_account": _account,
+    "customer_code_prefix": lambda raw: _form(raw, _PREFIX, "préfixe des comptes clients"),
+    "customer_code_length": _code_length,
+    "vat_accounts": _vat_accounts,
+    "discount_account": lambda raw: _account(raw, empty=True),
+    "credit_note_custom_account": _account,
+    "axis_names": _axis_names,
+    "timezone": _zone,
+    "currency": lambda raw: _form(_text(raw).lower(), _CURRENCY, "devise (trois lettres : eur)"),
+    "export_encoding": lambda raw: _encoding(raw, EXPORT_ENCODINGS),
+    "fec_encoding": lambda raw: _encoding(raw, FEC_ENCODINGS),
+    "fec_separator": _separator,
+    "account_labels": _account_labels,
+    "company_name": lambda raw: _label(raw, "raison sociale", empty=True),
+    "siren": lambda raw: _form(raw, _SIREN, "SIREN (9 chiffres)", empty=True),
+    "tab_per_month": _flag,
+    "start_date": _start_date,
+    "hubspot_quote_statuses": lambda raw: _hubspot_ids(raw, "statut de devis HubSpot"),
+    "hubspot_deal_stages": lambda raw: _hubspot_ids(raw, "étape de transaction HubSpot"),
+}
 
 
 def from_mapping(values: dict, base: Settings | None = None) -> Settings:
-    """Settings from a mapping (a parsed file or the Paramètres tab); unknown keys refused."""
+    """Settings from a mapping (a parsed file or the Paramètres tab); unknown keys refused.
+
+    Every value is parsed to its fixed form; a refusal names its key (`SettingsError.key`)."""
     base = base or Settings()
-    known = {f.name for f in fields(Settings)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
     changes = {}
     for key, raw in values.items():
-        if key == "vat_accounts":
-            pairs = raw if isinstance(raw, dict) else _split_pairs(_text(raw))
-            changes[key] = {rate_key(k): _text(v) for k, v in pairs.items()}
-        elif key == "account_labels":
-            changes[key] = dict(raw) if isinstance(raw, dict) else _split_pairs(_text(raw))
-        elif key == "axis_names":
-            names = list(raw) if isinstance(raw, (list, tuple)) else _text(raw).split(";")
-            names = [_text(n) for n in names]
-            if len(names) != 3 or not all(names):
-                raise SettingsError("axis_names needs exactly three non-empty names")
-            changes[key] = tuple(names)
-        elif key == "customer_code_length":
-            try:
-                changes[key] = int(str(raw).strip())
-            except ValueError as exc:
-                raise SettingsError(f"customer_code_length must be a number, got {raw!r}") from exc
-        elif key in ("hubspot_quote_statuses", "hubspot_deal_stages"):
-            items = list(raw) if isinstance(raw, (list, tuple)) else _text(raw).split(";")
-            changes[key] = tuple(_text(i) for i in items if _text(i))
-        elif key == "tab_per_month":
-            changes[key] = _flag(raw)
-        elif key == "fec_separator":
-            sep = "\t" if _text(raw).lower() in ("tab", "\\t", "") or raw == "\t" else _text(raw)
-            changes[key] = sep
-        else:
-            changes[key] = _text(raw)
+        parse = PARSERS.get(key)
+        if parse is None:
+            raise _keyed(SettingsError(f"paramètre inconnu « {_shown(key)} »"), key)
+        try:
+            changes[key] = parse(raw)
+        except SettingsError as exc:
+            raise _keyed(exc, key) from None
     settings = replace(base, **changes)
     check(settings)
     return settings
 
 
+def _keyed(exc: SettingsError, key: str) -> SettingsError:
+    """`exc`'s reason, said of `key` ("fec_encoding : encodage … non accepté")."""
+    reason = exc.reason
+    said = reason if reason.startswith("paramètre inconnu") else f"{key} : {reason}"
+    return SettingsError(said, key, reason)
+
+
 def check(settings: Settings) -> None:
-    if settings.fec_separator not in ("\t", "|"):
-        raise SettingsError("fec_separator must be a tab or |")
+    """What holds across settings, and each value's form again (a Settings built directly)."""
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        try:
+            kept = PARSERS[f.name](list(value) if isinstance(value, tuple) else value)
+        except SettingsError as exc:
+            raise _keyed(exc, f.name) from None
+        if kept != value:
+            raise _keyed(SettingsError(f"valeur non normalisée : « {_shown(value)} »"), f.name)
     if settings.customer_code_length <= len(settings.customer_code_prefix):
-        raise SettingsError("customer_code_length must be longer than the prefix")
-    if settings.start_date:
-        try:
-            date.fromisoformat(settings.start_date)
-        except ValueError as exc:
-            raise SettingsError(f"start_date must be AAAA-MM-JJ, got {settings.start_date!r}") from exc
-    if settings.siren and not (settings.siren.isdigit() and len(settings.siren) == 9):
-        raise SettingsError(f"siren must be 9 digits, got {settings.siren!r}")
-    for text, name in ((settings.export_encoding, "export_encoding"),
-                       (settings.fec_encoding, "fec_encoding")):
-        try:
-            "".encode(text)
-        except LookupError as exc:
-            raise SettingsError(f"{name}: unknown encoding {text!r}") from exc
-    try:
-        ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingsError(f"unknown time zone {settings.timezone!r}") from exc
+        raise _keyed(SettingsError("la longueur des comptes clients doit dépasser celle du "
+                                   "préfixe"), "customer_code_length")
 
 
 def to_rows(settings: Settings) -> list[tuple[str, str, str]]:
-    """(key, value, description) rows, the Paramètres tab's body."""
+    """(key, value, description) rows, the Paramètres tab's body: what the tab may change."""
     rows = []
     for f in fields(Settings):
+        if f.name not in SHEET_KEYS:
+            continue
         value = getattr(settings, f.name)
         if isinstance(value, dict):
             text = ";".join(f"{k}={v}" for k, v in value.items())

@@ -4,6 +4,12 @@ silently nor crashing the export."""
 from __future__ import annotations
 
 from backend.core.codes import ascii_fold
+from backend.core.settings import EXPORT_ENCODINGS, FEC_ENCODINGS, SettingsError
+
+# The encodings a file may be written in: the settings' fixed lists, whatever built the
+# Settings (a codec alias such as "idna" or "utf-16" would otherwise write a file no
+# accounting software reads, or raise outside the settings' error path).
+FILE_ENCODINGS = frozenset(EXPORT_ENCODINGS) | frozenset(FEC_ENCODINGS)
 
 
 def encode(text: str, encoding: str, replaced: set[str] | None = None) -> bytes:
@@ -11,6 +17,8 @@ def encode(text: str, encoding: str, replaced: set[str] | None = None) -> bytes:
 
     Characters that needed help are added to `replaced`, so the export can say which.
     """
+    if encoding.lower() not in FILE_ENCODINGS:
+        raise SettingsError(f"encodage {encoding!r} non accepté pour un fichier")
     try:
         return text.encode(encoding)
     except UnicodeEncodeError:

@@ -14,11 +14,18 @@ from datetime import date
 from backend.core.model import JournalRow
 from backend.core.money import comma
 from backend.core.settings import Settings
+from backend.formats.cells import as_text
 from backend.formats.encoding import encode, single_line
 
 COLUMNS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib",
            "CompAuxNum", "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit",
            "EcritureLet", "DateLet", "ValidDate", "Montantdevise", "Idevise")
+# Columns the product writes as numbers or AAAAMMJJ dates; every other field is text (names,
+# labels, references, codes), quoted where a spreadsheet would compute it (see cells.py). The
+# FEC rules put no limit on the characters of a text field: the quote keeps it legal.
+NUMERIC_COLUMNS = frozenset(COLUMNS.index(name) for name in (
+    "EcritureNum", "EcritureDate", "PieceDate", "Debit", "Credit", "DateLet", "ValidDate",
+    "Montantdevise"))
 
 
 class FecError(ValueError):
@@ -72,6 +79,11 @@ def fec_file(rows: list[JournalRow], settings: Settings,
     sep = settings.fec_separator
     lines = [list(COLUMNS)] + fec_records(rows, settings, customer_names)
     return b"".join(
-        encode(sep.join(single_line(cell).replace(sep, " ") for cell in line),
+        encode(sep.join(_field(col, cell, sep) for col, cell in enumerate(line)),
                settings.fec_encoding, replaced) + b"\r\n"
         for line in lines)
+
+
+def _field(column: int, value: str, sep: str) -> str:
+    text = single_line(value).replace(sep, " ")
+    return text if column in NUMERIC_COLUMNS else as_text(text)

@@ -11,10 +11,14 @@ from __future__ import annotations
 from backend.core.model import JournalRow
 from backend.core.money import comma, to_decimal
 from backend.core.settings import Settings
+from backend.formats.cells import as_text
 from backend.formats.encoding import encode, single_line
 
 FIXED_COLUMNS = ("Date", "Code journal", "Pièce", "Ref. Pièce", "Numéro du compte", "Libellé",
                  "Débit", "Crédit")
+# Columns of the month file the product formats as a date or an amount ("-2,50" is a number):
+# every other field is text, quoted where a spreadsheet would compute it (see cells.py).
+NUMERIC_COLUMNS = frozenset((0, 6, 7))
 
 
 def header(settings: Settings) -> list[str]:
@@ -38,7 +42,13 @@ def month_file(rows: list[JournalRow], settings: Settings,
                replaced: set[str] | None = None) -> bytes:
     """The file the accountant imports into Inexweb. Characters the encoding lacks are
     transliterated and collected in `replaced`."""
-    lines = [header(settings)] + [file_fields(row) for row in rows]
-    text_lines = ("\t".join(single_line(str(cell)) for cell in line) for line in lines)
+    lines = [[as_text(single_line(name)) for name in header(settings)]]
+    lines += [[_field(col, cell) for col, cell in enumerate(file_fields(row))] for row in rows]
+    text_lines = ("\t".join(line) for line in lines)
     return b"".join(encode(line, settings.export_encoding, replaced) + b"\r\n"
                     for line in text_lines)
+
+
+def _field(column: int, value) -> str:
+    text = single_line(str(value))
+    return text if column in NUMERIC_COLUMNS else as_text(text)

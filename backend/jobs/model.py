@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,3 +51,13 @@ class JobFile:
     name: str
     media_type: str
     content: bytes
+
+
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_job_id(text: str) -> bool:
+    """Whether `text` has the form of the ids `Job.new` makes. Ids come from requests (a URL,
+    a task's body): anything else is no job, answered before it reaches the store or a log
+    (a lone surrogate cannot even be sent to the database)."""
+    return bool(_JOB_ID.fullmatch(text))

@@ -31,7 +31,6 @@ import os
 import socket
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 
@@ -45,6 +44,7 @@ from backend.jobs.failures import explain
 from backend.jobs.model import DONE, FAILED, RUNNING, Job
 from backend.jobs.shutdown import PROCESS, Stopping
 from backend.jobs.store import INTERRUPTED, JobStore
+from backend.logs import stack
 from backend.secrets import scrub
 from backend.services.locked import stop_on
 from backend.store.ledger import LedgerStore
@@ -172,7 +172,7 @@ class JobRunner:
         try:
             self.dispatcher.dispatch(job, self.execute)
         except Exception:
-            log.error("job %s could not be dispatched: %s", job.id, scrub(traceback.format_exc()))
+            log.error("job %s could not be dispatched: %s", job.id, stack())
             self.store.finish(job.id, FAILED, "error", "L'action n'a pas pu être lancée ; "
                               "réessayez dans un instant.", {}, self.clock())
         self._purge(now)
@@ -211,7 +211,7 @@ class JobRunner:
             try:
                 self.store.touch(job_id, self.clock())
             except Exception:   # the next beat tries again; progress touches it too
-                log.warning("job %s not touched: %s", job_id, scrub(traceback.format_exc()))
+                log.warning("job %s not touched: %s", job_id, stack())
         return beating(self.touch_every, touch, f"job-alive-{job_id[:8]}")
 
     def _start_pending(self, company_id: str) -> None:
@@ -225,8 +225,7 @@ class JobRunner:
                 if not created:      # another job got in first: its end starts this one
                     break
         except Exception:   # the next request or the daily run catches up
-            log.error("pending jobs of %s not started: %s", company_id,
-                      scrub(traceback.format_exc()))
+            log.error("pending jobs of %s not started: %s", company_id, stack())
 
     def _execute(self, job: Job) -> None:
         action = self.actions.get(job.action)
@@ -262,7 +261,7 @@ class JobRunner:
             state, outcome, message = explain(exc, action.label)
             level = logging.WARNING if state == DONE else logging.ERROR
             log.log(level, "job %s: %s for %s failed: %s", job.id, job.action, job.company,
-                    scrub(traceback.format_exc()))
+                    stack())
             self.store.finish(job.id, state, outcome, message, {}, self.clock())
 
     def _interrupted(self, job: Job, exc: Interrupted) -> None:
@@ -280,4 +279,4 @@ class JobRunner:
         try:
             self.store.purge(now - KEEP_JOBS)
         except Exception:   # housekeeping never fails a request
-            log.warning("job purge failed: %s", scrub(traceback.format_exc()))
+            log.warning("job purge failed: %s", stack())

@@ -95,9 +95,9 @@ def check_tabs(setup: PreflightSetup, shared: dict) -> CheckLine:
     titles, adapter = shared["tabs"], shared["sheet"]
     # The Paramètres tab wins over the company's settings (the axis names among them), and a
     # value there that a run could not read would stop the run: read as a run reads it.
-    settings, unreadable = setup.company.settings, ""
+    settings, unreadable, ignored = setup.company.settings, "", []
     try:
-        settings = load_sheet_settings(adapter, settings)
+        settings = load_sheet_settings(adapter, settings, ignored)
     except SettingsError as exc:
         unreadable = str(exc)
     expected = _expected_headers(settings)
@@ -133,9 +133,15 @@ def check_tabs(setup: PreflightSetup, shared: dict) -> CheckLine:
         fixes = ([restore] if wrong else []) \
             + (["Corrigez la valeur dans l'onglet Paramètres."] if unreadable else [])
         return CheckLine(ERROR, label, " ; ".join(problems) + created, " ".join(fixes))
-    if optional:
-        return CheckLine(WARNING, label, "axes analytiques absents : " + " ; ".join(optional)
-                         + created, "Ajoutez ces colonnes en ligne 1 pour que les sections "
-                         "analytiques soient lues à l'export.")
+    if optional or ignored:
+        # A value the tab may not change (the SIREN, the HubSpot rules...): ignored, said.
+        said = (["axes analytiques absents : " + " ; ".join(optional)] if optional else []) \
+            + ignored
+        fixes = (["Ajoutez ces colonnes en ligne 1 pour que les sections analytiques soient "
+                  "lues à l'export."] if optional else []) \
+            + (["Effacez ces lignes de l'onglet Paramètres : ces réglages viennent de la "
+                "configuration de la société (voir la personne qui a installé le service)."]
+               if ignored else [])
+        return CheckLine(WARNING, label, " ; ".join(said) + created, " ".join(fixes))
     return CheckLine(OK, label, (f"en-têtes conformes ({', '.join(to_read)})" if to_read
                                  else "aucun onglet encore") + created)

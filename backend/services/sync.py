@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from backend import spreadsheet
-from backend.core.codes import CodeError, customer_code
+from backend.core.codes import CodeError, code_key, customer_code, is_customer_account
 from backend.core.settings import Settings
 from backend.services.locked import DEFAULT_LEASE, Lease, checkpoint, run_locked
 from backend.store.ledger import LedgerStore, SyncLink
@@ -229,10 +229,11 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                 meta_links[(t, meta[f"hubspot_{t}_id"])] = c["id"]
                 linked_stripe.add(c["id"])
     stored_codes = store.customer_codes(company)   # codes the generation gave, kept as given
-    taken = ({records.text((c.get("metadata") or {}).get("accounting_code")).upper()
-              for c in customers.values()} | {c.upper() for c in stored_codes.values()}
-             | {records.text((o.get("properties") or {}).get("code_comptable")).upper()
+    taken = ({code_key(records.text((c.get("metadata") or {}).get("accounting_code")))
+              for c in customers.values()} | {code_key(c) for c in stored_codes.values()}
+             | {code_key(records.text((o.get("properties") or {}).get("code_comptable")))
                 for objs in records_by_type.values() for o in objs}) - {""}
+    owners = _code_owners(customers, stored_codes)
     by_email: dict[str, list[str]] = {}
     for c in customers.values():
         if records.text(c.get("email")):
@@ -271,14 +272,20 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                     report.linked.append(f"{label} ({stripe_id}, même e-mail)")
             if not stripe_id:
                 code = fields["code"]
-                if not code:
+                if code:   # typed in HubSpot: a valid account that no other customer has
+                    problem = _code_problem(code, "", hid, owners, settings)
+                    if problem:
+                        _problem(report, label, hid, problem)
+                        continue
+                else:
                     try:
                         code = customer_code(records.code_name(object_type, props), taken,
                                              settings.customer_code_prefix, settings.customer_code_length)
                     except CodeError as exc:
                         _problem(report, label, hid, exc.french)
                         continue
-                taken.add(code.upper())
+                taken.add(code_key(code))
+                owners.setdefault(code_key(code), {})[f"hubspot:{hid}"] = f"{label} (HubSpot {hid})"
                 if report.dry_run:
                     report.created.append(f"{label} ({code})")
                     continue
@@ -295,12 +302,22 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
                         fields["code"] = customer_code(records.code_name(object_type, props), taken,
                                                        settings.customer_code_prefix,
                                                        settings.customer_code_length)
-                        taken.add(fields["code"].upper())
+                        taken.add(code_key(fields["code"]))
                     except CodeError as exc:
                         _problem(report, label, hid, exc.french)
             if base is None and current["code"] and fields["code"] != current["code"]:
                 fields["code"] = current["code"]   # an existing Stripe code is reused, never regenerated
             result = merge(object_type, hid, stripe_id, fields, current, base)
+            if "code" in result.to_stripe or "code" in result.to_hubspot:
+                # A code changed on one side (or first given): taken only if it is a valid
+                # account that no other customer has; else nothing is written for this record.
+                problem = result.state["code"] and _code_problem(
+                    result.state["code"], stripe_id, hid, owners, settings)
+                if problem:
+                    _problem(report, label, hid, f"client Stripe {stripe_id}, {problem}")
+                    continue
+                _take_code(owners, stripe_id, result.state["code"],
+                           f"{label} (Stripe {stripe_id}, HubSpot {hid})")
             report.conflicts += result.conflicts
             if not report.dry_run:
                 try:
@@ -346,6 +363,48 @@ def sync_customers(hubspot, stripe, store: LedgerStore, settings: Settings, comp
     if not report.dry_run and codes_to_store:
         store.save_customer_codes(company, {k: v for k, v in codes_to_store.items()
                                             if k not in stored_codes})
+
+
+def _code_owners(customers: dict[str, dict], stored: dict[str, str]) -> dict[str, dict[str, str]]:
+    """code_key -> {Stripe id: how a report names that customer}, for every code known: the
+    Stripe customers' metadata and the codes the generation gave (the store)."""
+    owners: dict[str, dict[str, str]] = {}
+    for cid, customer in customers.items():
+        meta = customer.get("metadata") or {}
+        code = records.text(meta.get("accounting_code"))
+        hubspot = records.text(meta.get("hubspot_company_id") or meta.get("hubspot_contact_id"))
+        name = records.text(customer.get("name")) or records.text(customer.get("email"))
+        named = (f"{name[:80]} " if name else "") + f"(Stripe {cid}" + (
+            f", HubSpot {hubspot})" if hubspot else ")")
+        if code:
+            owners.setdefault(code_key(code), {})[cid] = named
+        if stored.get(cid):
+            owners.setdefault(code_key(stored[cid]), {})[cid] = named
+    return owners
+
+
+def _code_problem(code: str, stripe_id: str, hid: str, owners: dict[str, dict[str, str]],
+                  settings: Settings) -> str | None:
+    """Why `code` cannot be this customer's (French, naming the other customer), else None.
+    One comparison everywhere: codes.code_key, as the store's unique constraint."""
+    prefix = settings.customer_code_prefix
+    if not is_customer_account(code, prefix):
+        return (f"code comptable « {code[:40]} » invalide : un compte client est « {prefix} » "
+                "suivi de lettres ou de chiffres (code_comptable) ; rien n'est modifié pour ce client")
+    others = [named for owner, named in owners.get(code_key(code), {}).items()
+              if owner not in (stripe_id, f"hubspot:{hid}")]
+    if not others:
+        return None
+    return (f"le code comptable « {code} » est déjà celui d'un autre client, {others[0]} : "
+            "deux clients ne partagent jamais un compte, rien n'est modifié pour ce client "
+            "(code_comptable)")
+
+
+def _take_code(owners: dict[str, dict[str, str]], stripe_id: str, code: str, named: str) -> None:
+    """`stripe_id` now holds `code` too, for the records after it. Its previous code stays
+    its own: the store keeps a code given once, and the books hold entries on it."""
+    if code:
+        owners.setdefault(code_key(code), {})[stripe_id] = named
 
 
 CREATE_WORKERS = 3   # under Stripe's rate limits (100 requests a second live, 25 in test mode)

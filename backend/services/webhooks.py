@@ -1,7 +1,11 @@
 """Webhook deliveries from HubSpot and Stripe: signature checked, each delivery applied once,
 then the sync of what changed (under the company's lock, like any run).
 
-The web layer calls these with the raw request; they return what to answer.
+The web layer calls these with the raw request; they return what to answer. The signature is
+checked before anything else reads the body: until then the body is anyone's bytes. Every
+refusal of a signature is the one answer REFUSED, whatever the reason, so that the answer
+tells an intruder nothing (the web layer gives it to unknown companies too).
+Deliveries are remembered per company: one company's ids cannot block another's.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ STRIPE_EVENTS = {"product.created": "products", "product.updated": "products",
                  "customer.updated": "customers", "customer.created": "customers"}
 
 
+REFUSED_MESSAGE = "missing, bad or stale signature"
+
+
 @dataclass
 class Delivery:
     status: int            # HTTP status to answer
@@ -39,12 +46,27 @@ def hubspot_event_key(event: dict) -> str:
                     ("portalId", "subscriptionId", "objectId", "occurredAt", "eventId"))
 
 
+def refused() -> Delivery:
+    return Delivery(401, message=REFUSED_MESSAGE)
+
+
+def stripe_signature_ok(payload: bytes, signature: str, secret: str) -> bool:
+    """Stripe's own check (signature and five-minute tolerance), on the raw bytes. The library
+    decodes them as UTF-8 before it looks at the header: a body that is not UTF-8 cannot be
+    one Stripe signed (it sends JSON in UTF-8), so it is refused like any bad signature."""
+    try:
+        return stripe.WebhookSignature.verify_header(payload, signature, secret,
+                                                     stripe.Webhook.DEFAULT_TOLERANCE)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError):
+        return False
+
+
 def hubspot_delivery(method: str, uri: str, body: bytes, headers: dict[str, str], secret: str,
-                     store: LedgerStore, run_sync, now_ms: int) -> Delivery:
+                     store: LedgerStore, run_sync, now_ms: int, *, company: str) -> Delivery:
     """`run_sync(products: bool, customers: bool)` runs the sync; a run already in progress
     will see the change anyway (it reads HubSpot after this delivery)."""
     if not verify_v3_signature(method, uri, body, headers, secret, now_ms):
-        return Delivery(401, message="bad or stale signature")
+        return refused()
     not_events = Delivery(400, message="a HubSpot delivery is a JSON array of events")
     if too_deep(body):
         return not_events
@@ -59,7 +81,7 @@ def hubspot_delivery(method: str, uri: str, body: bytes, headers: dict[str, str]
     for event in events:
         if not isinstance(event, dict) or "eventId" not in event:
             continue
-        if not store.record_delivery("hubspot", hubspot_event_key(event)):
+        if not store.record_delivery(company, "hubspot", hubspot_event_key(event)):
             delivery.replays += 1
             continue
         delivery.applied += 1
@@ -71,21 +93,23 @@ def hubspot_delivery(method: str, uri: str, body: bytes, headers: dict[str, str]
 
 
 def stripe_delivery(payload: bytes, signature: str, secret: str, store: LedgerStore,
-                    run_sync) -> Delivery:
+                    run_sync, *, company: str) -> Delivery:
+    if not stripe_signature_ok(payload, signature, secret):
+        return refused()
+    # Signed: now the body may be read (only the id and type are needed of it).
+    not_event = Delivery(400, message="the payload is not a Stripe event")
+    if too_deep(payload):
+        return not_event
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret)
-    except stripe.SignatureVerificationError:
-        return Delivery(401, message="missing, bad or stale signature")
-    except (ValueError, TypeError, AttributeError, RecursionError):
-        # Signed, but not an event: not JSON, JSON that is not an object, absurd nesting.
-        return Delivery(400, message="the payload is not a Stripe event")
-    try:
-        event_id, event_type = event["id"], event["type"]
-    except KeyError:
-        event_id = event_type = None
+        event = json.loads(payload)
+    except (ValueError, RecursionError):
+        return not_event
+    if not isinstance(event, dict):
+        return not_event
+    event_id, event_type = event.get("id"), event.get("type")
     if not event_id or not isinstance(event_id, str) or not isinstance(event_type, str):
         return Delivery(400, message="the payload is not a Stripe event (no id or type)")
-    if not store.record_delivery("stripe", event_id):
+    if not store.record_delivery(company, "stripe", event_id):
         return Delivery(200, replays=1, message="already applied")
     area = STRIPE_EVENTS.get(event_type)
     delivery = Delivery(200, applied=1)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from backend.core.codes import code_key
 from backend.store import migrations, schema
 from backend.store.schema import (
     anomalies,
@@ -347,7 +348,8 @@ class LedgerStore:
             stored = dict(conn.execute(sa.select(cc.customer_id, cc.code)
                                        .where(cc.company == company)).all())
             _check_codes(company, codes, stored)
-            new = [{"company": company, "customer_id": customer, "code": code}
+            new = [{"company": company, "customer_id": customer, "code": code,
+                    "code_key": code_key(code)}
                    for customer, code in codes.items() if customer not in stored]
             try:
                 for batch in _chunks(new, BATCH_ROWS):
@@ -389,15 +391,18 @@ class LedgerStore:
 
     # --- Webhook deliveries -------------------------------------------------------------
 
-    def record_delivery(self, source: str, delivery_id: str,
+    def record_delivery(self, company: str, source: str, delivery_id: str,
                         now: datetime | None = None) -> bool:
-        """True the first time a delivery is seen, False on a replay (even a concurrent one:
-        the primary key decides)."""
+        """True the first time a company's delivery is seen, False on a replay (even a
+        concurrent one: the primary key decides). Per company: the ids come from the sender
+        (and HubSpot's portals share a numbering), so another company's delivery of the same
+        id is not a replay of this one."""
+        wd = webhook_deliveries.c
         stmt = self._insert(webhook_deliveries).values(
-            source=source, delivery_id=delivery_id, received_at=_now(now))
+            company=company, source=source, delivery_id=delivery_id, received_at=_now(now))
         stmt = stmt.on_conflict_do_nothing(
-            index_elements=[webhook_deliveries.c.source, webhook_deliveries.c.delivery_id]
-        ).returning(webhook_deliveries.c.delivery_id)   # a row back iff inserted
+            index_elements=[wd.company, wd.source, wd.delivery_id]
+        ).returning(wd.delivery_id)   # a row back iff inserted
         with begin_write(self.engine) as conn:
             return conn.execute(stmt).first() is not None
 
@@ -454,7 +459,8 @@ def _codes_of(conn: Connection, company: str, customers: Sequence[str]) -> dict[
 
 
 def _check_codes(company: str, wanted: dict[str, str], stored: dict[str, str]) -> None:
-    """A customer's code never changes; no two customers of a company share a code."""
+    """A customer's code never changes; no two customers of a company share a code (compared
+    by `code_key`, as the unique constraint does: `411simpl` is `411SIMPL`)."""
     changed = {c: (stored[c], code) for c, code in wanted.items()
                if c in stored and stored[c] != code}
     if changed:
@@ -462,7 +468,7 @@ def _check_codes(company: str, wanted: dict[str, str], stored: dict[str, str]) -
         raise ValueError(f"company {company!r}: customer codes never change ({detail})")
     owners: dict[str, str] = {}
     for customer, code in [*stored.items(), *wanted.items()]:
-        owner = owners.setdefault(code, customer)
+        owner = owners.setdefault(code_key(code), customer)
         if owner != customer:
             raise ValueError(f"company {company!r}: code {code} belongs to {owner}, "
                              f"cannot also be given to {customer}")

@@ -4,8 +4,8 @@ This module describes the current shape that `ledger.py` queries. The database g
 shape from the Alembic revisions in `backend/store/alembic/versions/` (see its README), never
 from `metadata.create_all`: when a table changes, change it here AND add a revision
 (tests/test_migrations.py compares the two).
-Every table but `webhook_deliveries` and `companies` (the registry itself) is keyed by company
-first: an integrator serves many companies from one store.
+Every table but `companies` (the registry itself) is keyed by company first: an integrator
+serves many companies from one store.
 """
 
 from __future__ import annotations
@@ -119,17 +119,22 @@ cursors = sa.Table(
 
 # Customer account codes handed out: a customer keeps its code forever, and no two
 # customers of a company share one (the unique constraint holds even against a race).
+# `code_key` is the code as codes.code_key compares it (upper case): `411simpl` and
+# `411SIMPL` are one account, so the constraint is on it (revision 0005).
 customer_codes = sa.Table(
     "customer_codes", metadata,
     sa.Column("company", sa.String(255), primary_key=True),
     sa.Column("customer_id", sa.String(255), primary_key=True),
     sa.Column("code", sa.String(100), nullable=False),
-    sa.UniqueConstraint("company", "code"),
+    sa.Column("code_key", sa.String(100), nullable=False),
+    sa.UniqueConstraint("company", "code_key"),
 )
 
-# Webhook deliveries already applied: a replay is recognised by its id.
+# Webhook deliveries already applied: a replay is recognised by its id, within its company
+# (revision 0006; the senders' ids are theirs, and must not let one company block another).
 webhook_deliveries = sa.Table(
     "webhook_deliveries", metadata,
+    sa.Column("company", sa.String(255), primary_key=True),
     sa.Column("source", sa.String(100), primary_key=True),
     sa.Column("delivery_id", sa.String(255), primary_key=True),
     sa.Column("received_at", UTCDateTime, nullable=False),

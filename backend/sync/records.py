@@ -7,6 +7,7 @@ Customers: name, email, address, accounting code. Empty and missing are the same
 
 from __future__ import annotations
 
+from backend.core.codes import is_general_account, is_section
 from backend.core.money import parse_cents
 from backend.sync import stripe_rules
 
@@ -63,7 +64,24 @@ def hubspot_product(obj: dict) -> tuple[dict, str | None]:
         problem = f"prix négatif : « {text(props.get('price'))[:40]} »"
     elif not fields["name"]:
         problem = "sans nom (Stripe en exige un)"
-    return fields, problem or stripe_rules.product_problem(fields)
+    return fields, problem or stripe_rules.product_problem(fields) or accounting_problem(fields)
+
+
+def accounting_problem(fields: dict) -> str | None:
+    """Why a product's accounting fields cannot be taken in (French, naming the HubSpot
+    property), else None: a code that is not an account, a section that is not one (a value
+    starting with = + - @, a tab or a line break would be a formula in the accountant's
+    files). An empty code or section is allowed: the generation makes an anomaly of it."""
+    if fields["code"] and not is_general_account(fields["code"]):
+        return (f"code comptable « {fields['code'][:40]} » invalide : un compte commence par "
+                "trois chiffres, suivis de lettres ou de chiffres (code_comptable)")
+    for i in (1, 2, 3):
+        section = fields[f"axis_{i}"]
+        if not is_section(section):
+            return (f"section « {section[:40]} » invalide sur l'axe {i} : une lettre ou un chiffre "
+                    "d'abord, puis lettres, chiffres, espaces et - _ . / ' (axe_analytique_"
+                    f"{i})")
+    return None
 
 
 def stripe_product(product: dict, prices: dict[str, dict]) -> dict:

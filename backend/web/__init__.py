@@ -22,6 +22,7 @@ from flask import Flask
 
 
 def create_app(config: Mapping | None = None) -> Flask:
+    from backend.logs import configure as configure_logs
     from backend.web import actions, errors, health, jobs, service, webhooks
     from backend.web.config import public_base_url, settings_from_env
     from backend.web.services import Backend
@@ -32,9 +33,11 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.update(config)
     if app.config["PRODUCTION"] and app.config["PREVIEW"]:
         raise RuntimeError("the local preview is never served in production")
-    if app.config["PRODUCTION"] and not logging.getLogger().handlers:
-        # App Engine sends stderr to Cloud Logging: who did what (never a token or a secret).
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if app.config["PRODUCTION"]:
+        # App Engine sends stderr to Cloud Logging: who did what (never a token or a secret),
+        # one JSON object a line, request values escaped and cut (backend/logs.py). Under
+        # gunicorn its logconfig_dict has set this up already: configure() then adds nothing.
+        configure_logs(logging.INFO, json_lines=True)
     try:
         # A mistyped address would refuse every HubSpot delivery: said at deploy, not later.
         public = public_base_url(app.config)

@@ -26,6 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from backend.auth.access import AccessDenied, authorize_service, authorize_user
 from backend.auth.tokens import TokenRejected, bearer_token
 from backend.json_nesting import too_deep
+from backend.logs import clean
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,12 @@ def error(status: int, code: str, message: str):
     return response
 
 
+def _refused(exc: Exception) -> None:
+    # The path and the reason carry request values (ids, e-mails): escaped and cut here as
+    # well as by the formatter (backend/logs.py), so that no handler gets a forged line.
+    log.warning("refused %s %s: %s", request.method, clean(request.path), clean(exc))
+
+
 def _token() -> str | None:
     return bearer_token(request.headers.get("Authorization"))
 
@@ -115,13 +122,13 @@ def user_required(view):
                                       str(fields.get("company") or "") or None,
                                       b.config["ID_TOKEN_AUDIENCES"])
         except TokenRejected as exc:
-            log.warning("refused %s %s: %s", request.method, request.path, exc)
+            _refused(exc)
             return error(401, "unauthenticated", UNAUTHENTICATED)
         except BadBody as exc:
-            log.warning("refused %s %s: %s", request.method, request.path, exc)
+            _refused(exc)
             return error(exc.status, exc.code, exc.message)
         except AccessDenied as exc:
-            log.warning("refused %s %s: %s", request.method, request.path, exc)
+            _refused(exc)
             return error(403, "forbidden", FORBIDDEN)
         return view(*args, **kwargs)
     return checked
@@ -139,13 +146,13 @@ def service_required(view):
             # application/octet-stream); a JSON body must be an object.
             request_fields()
         except BadBody as exc:
-            log.warning("refused %s %s: %s", request.method, request.path, exc)
+            _refused(exc)
             return error(exc.status, exc.code, exc.message)
         except TokenRejected as exc:
-            log.warning("refused %s %s: %s", request.method, request.path, exc)
+            _refused(exc)
             return error(401, "unauthenticated", "Jeton de service invalide.")
         except AccessDenied as exc:
-            log.warning("refused %s %s: %s", request.method, request.path, exc)
+            _refused(exc)
             return error(403, "forbidden", "Compte de service non autorisé.")
         return view(*args, **kwargs)
     return checked

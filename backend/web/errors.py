@@ -2,12 +2,11 @@
 logged (secrets scrubbed) and answered with a generic line."""
 
 import logging
-import traceback
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from backend.secrets import scrub
+from backend.logs import stack
 from backend.web.caller import error
 
 log = logging.getLogger(__name__)
@@ -28,5 +27,5 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        log.error("unexpected error: %s", scrub(traceback.format_exc()))
+        log.error("unexpected error: %s", stack())
         return error(500, "internal", "Erreur inattendue du serveur ; elle est enregistrée.")

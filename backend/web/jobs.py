@@ -1,16 +1,27 @@
 """Job status for the sidebar: a job's progress and result, the files it made, and the
 company's status (running job, last run, anomalies, the month to export)."""
 
-from flask import Blueprint, Response, g, jsonify
+import io
 
+from flask import Blueprint, g, jsonify, send_file
+from werkzeug.http import parse_options_header
+
+from backend.core.settings import EXPORT_ENCODINGS, FEC_ENCODINGS
 from backend.jobs.actions import previous_month
+from backend.jobs.model import is_job_id
 from backend.web.caller import backend, error, user_required
 from backend.web.views import generation_view, job_view
 
 bp = Blueprint("jobs", __name__)
 
+# The charsets the files are written in (the settings' fixed lists, and the name the Inexweb
+# file's Content-Type gives Windows-1252).
+CHARSETS = frozenset(EXPORT_ENCODINGS) | frozenset(FEC_ENCODINGS) | {"windows-1252"}
+
 
 def _company_job(job_id: str):
+    if not is_job_id(job_id):
+        return None
     job = backend().job_store().get(job_id)
     return job if job is not None and job.company == g.caller.company.id else None
 
@@ -31,10 +42,31 @@ def download(job_id: str, name: str):
     found = backend().job_store().file(job_id, name) if job else None
     if found is None:
         return error(404, "unknown_file", "Fichier introuvable.")
-    response = Response(found.content, mimetype=found.media_type.split(";")[0])
-    response.headers["Content-Type"] = found.media_type
-    response.headers["Content-Disposition"] = f'attachment; filename="{found.name}"'
+    # Werkzeug names the file: an ASCII name as is, any other as RFC 5987's filename*=UTF-8''
+    # with an ASCII fallback, so a name beyond Latin-1 never makes a header WSGI cannot send.
+    media_type = _media_type(found.media_type)
+    response = send_file(io.BytesIO(found.content), mimetype=media_type.split(";")[0],
+                         as_attachment=True, download_name=_one_line(found.name) or "fichier",
+                         max_age=0)
+    response.content_type = media_type      # as stored: send_file would add charset=utf-8
     return response
+
+
+def _media_type(stored: str) -> str:
+    """The stored media type, its charset only when it is one the settings allow: a value
+    typed in the Paramètres tab before they were checked must not reach a header."""
+    kind, options = parse_options_header(stored)
+    charset = options.get("charset", "")
+    if not kind.isascii() or not kind.isprintable():
+        return "application/octet-stream"
+    if charset.lower() in CHARSETS:
+        return f"{kind}; charset={charset}"
+    return kind if not kind.startswith("text/") else "application/octet-stream"
+
+
+def _one_line(name: str) -> str:
+    """A header holds one line: what cannot be printed in a file name becomes a space."""
+    return "".join(c if c.isprintable() else " " for c in name).strip()
 
 
 @bp.get("/status")

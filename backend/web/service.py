@@ -15,6 +15,7 @@ import logging
 
 from flask import Blueprint, jsonify
 
+from backend.jobs.model import is_job_id
 from backend.jobs.runner import RetryLater
 from backend.web.caller import backend, error, request_fields, service_required
 
@@ -29,6 +30,11 @@ def run_task():
     job_id = str(request_fields().get("job_id") or "")
     if not job_id:
         return error(400, "bad_request", "job_id manquant.")
+    if not is_job_id(job_id):
+        # No job has that id, as for an id never made: answered done, so that the queue does
+        # not retry it (and the id, anyone's text, reaches neither the store nor a log).
+        log.warning("task for an id that is no job's: nothing to do")
+        return jsonify(ok=True)
     try:
         backend().runner().execute(job_id)
     except RetryLater as exc:

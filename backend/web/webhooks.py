@@ -8,18 +8,30 @@ sent; behind App Engine's front end the app sees another scheme and host, and th
 X-Forwarded-* headers are anyone's to write. So the signature is checked against the configured
 public address (PUBLIC_BASE_URL, backend/web/config.py) plus the request target exactly as the
 request line carried it. Stripe's signature covers the body and a timestamp only.
+
+Whether a company exists is nobody's business but its own: a delivery for an unknown company,
+for a company without that webhook, or with a bad signature gets the one same refusal (401,
+same body), after the same work: the signature is checked, against a secret nobody has when
+the company has none.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, jsonify, request
 
-from backend.services.webhooks import hubspot_delivery, stripe_delivery
+from backend.hubspot_signature import verify_v3_signature
+from backend.services.webhooks import (
+    hubspot_delivery,
+    refused,
+    stripe_delivery,
+    stripe_signature_ok,
+)
 from backend.web.caller import backend, error
 from backend.web.config import public_base_url
 
@@ -30,12 +42,18 @@ WEBHOOK_TRIGGER = "webhook {source}"
 _ABSOLUTE_FORM = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
 
+# What a delivery for a company without that webhook is checked against: drawn per process,
+# never stored nor shown, so no signature matches it.
+_NOBODYS_SECRET = secrets.token_urlsafe(32)
+
+
 def _company_and_secret(company_id: str, kind: str):
+    """(company, its webhook secret), or (None, a secret nobody has)."""
     b = backend()
     company = b.companies.get(company_id)
     name = company.secret_name(kind) if company else None
     if company is None or not name:
-        return None, None
+        return None, _NOBODYS_SECRET
     return company, b.secrets.get(name).reveal()
 
 
@@ -84,19 +102,22 @@ def _signed_url() -> str | None:
 
 @bp.post("/webhooks/hubspot/<company_id>")
 def hubspot(company_id: str):
-    company, secret = _company_and_secret(company_id, "hubspot_webhook")
-    if company is None:
-        return error(404, "unknown_company", "Société inconnue.")
     url = _signed_url()
     if url is None:
-        # 503: HubSpot delivers again later, by when the address may be configured.
-        log.error("HubSpot delivery for %s not checked: set PUBLIC_BASE_URL (or SERVICE_AUDIENCE) "
-                  "to the service's https address", company_id)
+        # 503: HubSpot delivers again later, by when the address may be configured. The
+        # same for every company id: it says nothing of which exist.
+        log.error("HubSpot delivery not checked: set PUBLIC_BASE_URL (or SERVICE_AUDIENCE) "
+                  "to the service's https address")
         return error(503, "public_url_not_configured",
                      "Adresse publique du service non configurée (PUBLIC_BASE_URL).")
-    delivery = hubspot_delivery("POST", url, request.get_data(), dict(request.headers),
-                                secret, backend().ledger(), _sync_starter(company, "HubSpot"),
-                                int(time.time() * 1000))
+    company, secret = _company_and_secret(company_id, "hubspot_webhook")
+    body, headers, now_ms = request.get_data(), dict(request.headers), int(time.time() * 1000)
+    if company is None:
+        verify_v3_signature("POST", url, body, headers, secret, now_ms)   # the same work
+        log.warning("HubSpot delivery refused: no company with a HubSpot webhook by that id")
+        return _answer(refused())
+    delivery = hubspot_delivery("POST", url, body, headers, secret, backend().ledger(),
+                                _sync_starter(company, "HubSpot"), now_ms, company=company.id)
     if delivery.status == 401:
         # The usual cause once deployed: HubSpot's target URL is not PUBLIC_BASE_URL + path.
         log.warning("HubSpot delivery for %s refused (%s); checked for %r", company_id,
@@ -107,8 +128,11 @@ def hubspot(company_id: str):
 @bp.post("/webhooks/stripe/<company_id>")
 def stripe(company_id: str):
     company, secret = _company_and_secret(company_id, "stripe_webhook")
+    payload, signature = request.get_data(), request.headers.get("Stripe-Signature", "")
     if company is None:
-        return error(404, "unknown_company", "Société inconnue.")
-    delivery = stripe_delivery(request.get_data(), request.headers.get("Stripe-Signature", ""),
-                               secret, backend().ledger(), _sync_starter(company, "Stripe"))
+        stripe_signature_ok(payload, signature, secret)                   # the same work
+        log.warning("Stripe delivery refused: no company with a Stripe webhook by that id")
+        return _answer(refused())
+    delivery = stripe_delivery(payload, signature, secret, backend().ledger(),
+                               _sync_starter(company, "Stripe"), company=company.id)
     return _answer(delivery)

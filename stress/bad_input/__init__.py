@@ -78,6 +78,23 @@ FINDINGS = {
     "F15": "with the Écritures tab renamed or deleted, validate said « Journal équilibré : 0 "
            "pièce(s) » and dedupe « Aucun doublon »: now refused, naming the missing tab "
            "(backend/services/sheet_journal.py, backend/journal_sheet.py)",
+    "F16": "a code_comptable typed in HubSpot that another customer already had (on creation "
+           "or as a change) was taken: two customers on one account, their receivables merged "
+           "in the books: now reported naming both customers and left alone; generation makes "
+           "an anomaly of a shared code; the store refuses it (backend/core/codes.py, "
+           "backend/services/sync.py, backend/core/customers.py, migration 0005)",
+    "F17": "customer names, invoice numbers and product sections starting with = + - @ were "
+           "the first character of FEC and Inexweb fields (and axis names formula cells in "
+           "the .xlsx): now quoted as OWASP describes (backend/formats/cells.py)",
+    "F18": "Paramètres values escaped validation (any codec alias: « utf\\n8 » made the FEC "
+           "download answer 500; an Arabic-Indic SIREN; rates « 1e999999999 », « sNaN ») and "
+           "the tab overrode the SIREN and the HubSpot rules: now one fixed form per setting, "
+           "refused naming the cell; identity settings from the configuration only "
+           "(backend/core/settings.py, backend/sheet_settings.py, backend/web/jobs.py)",
+    "F19": "webhook routes told which company ids exist (404 against 401) and an unsigned "
+           "Stripe body that is not UTF-8 got 400 before its signature was looked at: now one "
+           "refusal for every reason, the signature checked on the raw bytes first "
+           "(backend/web/webhooks.py, backend/services/webhooks.py)",
 }
 
 __all__ = ["CATEGORIES", "FINDINGS", "Case", "Expect", "Verdict", "all_cases", "campaign",

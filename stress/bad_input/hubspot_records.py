@@ -53,9 +53,15 @@ def contact(first: str, last: str, invoice: str | None = "entry", **props) -> di
             "invoice": invoice}
 
 
-def product(name: str, price: str, code: str, invoice: str | None = None) -> dict:
-    return {"type": "products", "props": {"name": name, "price": price, "code_comptable": code},
-            "invoice": invoice}
+def product(name: str, price: str, code: str, invoice: str | None = None, **props) -> dict:
+    return {"type": "products", "props": {"name": name, "price": price, "code_comptable": code,
+                                          **props}, "invoice": invoice}
+
+
+def change(object_type: str, name: str, invoice: str | None = None, **props) -> dict:
+    """A change a person makes to a record the demo already has (found by its name): the
+    harness sets `props` on it before the sync and puts the old values back afterwards."""
+    return {"type": object_type, "change": name, "props": props, "invoice": invoice}
 
 
 def created(*says: str) -> Expect:
@@ -104,8 +110,28 @@ CASES: list[Case] = [
       contact("Jean", "Sansmail", None, email="pas-un-email"),
       problem("contact Jean Sansmail", "e-mail invalide", "pas-un-email"), "F10"),
     H("customer_code_formula", "a company whose code_comptable is « =1+1 »",
-      company("Formule SARL", "anomaly", code_comptable="=1+1"),
-      created("code comptable invalide", "=1+1"), "F6"),
+      company("Formule SARL", None, code_comptable="=1+1"),
+      problem("entreprise Formule SARL", "code comptable « =1+1 » invalide"), "F6"),
+    # Issue 13, finding 1: a code typed in HubSpot that another customer has (whatever its
+    # case) is refused, naming both customers; on a change, nothing of the record is written.
+    H("customer_code_taken_on_creation", "a new company whose code_comptable is Simplicité "
+      "Conseil's « 411SIMPL »", company("Double Compte SARL", None, code_comptable="411SIMPL"),
+      problem("entreprise Double Compte SARL", "« 411SIMPL »", "Simplicité Conseil (Stripe cus_",
+              "deux clients ne partagent jamais un compte"), "F16"),
+    H("customer_code_taken_other_case", "a new company whose code_comptable is « 411simpl » "
+      "(Simplicité Conseil's, in lower case)",
+      company("Casse Basse SARL", None, code_comptable="411simpl"),
+      problem("entreprise Casse Basse SARL", "« 411simpl »", "Simplicité Conseil (Stripe cus_"),
+      "F16"),
+    H("customer_code_taken_on_change", "Bellecour Patrimoine's code_comptable changed in "
+      "HubSpot to Simplicité Conseil's « 411SIMPL »",
+      change("companies", "Bellecour Patrimoine", "entry", code_comptable="411SIMPL"),
+      problem("entreprise Bellecour Patrimoine", "« 411SIMPL »", "Simplicité Conseil (Stripe cus_",
+              "'accounting_code': '411BELLE'"), "F16"),
+    H("customer_code_not_customer_account", "a new company whose code_comptable is « 706000 » "
+      "(a revenue account, not a customer's)",
+      company("Compte Général SARL", None, code_comptable="706000"),
+      problem("entreprise Compte Général SARL", "code comptable « 706000 » invalide")),
     H("price_three_decimals", "a product priced 12.345 (not a price in cents)",
       product("Produit au millième", "12.345", "706100"),
       problem("produit Produit au millième", "prix illisible", "12.345")),
@@ -114,8 +140,17 @@ CASES: list[Case] = [
     H("empty_product_name", "a product with no name", product("", "10", "706100"),
       problem("produit {id}", "sans nom"), "F12"),
     H("product_code_not_account", "a product whose code_comptable is « ventes »",
-      product("Produit mal codé", "10", "ventes", "anomaly"),
-      created("code comptable invalide", "ventes"), "F6"),
+      product("Produit mal codé", "10", "ventes"),
+      problem("produit Produit mal codé", "code comptable « ventes » invalide"), "F6"),
+    # Issue 13, finding 2 (the sync's side): a section that would start a formula in the
+    # accountant's files is not taken in.
+    H("product_section_formula", "a product whose axe_analytique_1 is « =1+1 »",
+      product("Produit section formule", "10", "706100", axe_analytique_1="=1+1"),
+      problem("produit Produit section formule", "section « =1+1 » invalide sur l'axe 1")),
+    H("product_section_at", "a product whose axe_analytique_3 is « @SUM(1+1)*cmd|' /C calc'!A0 »",
+      product("Produit section arobase", "10", "706100",
+              axe_analytique_3="@SUM(1+1)*cmd|' /C calc'!A0"),
+      problem("produit Produit section arobase", "invalide sur l'axe 3")),
     H("product_hyperlink_name", f"a product named {FORMULA_NAME}, no code",
       product(FORMULA_NAME, "10", "", "anomaly"),
       created(FORMULA_NAME, "n'a pas de code comptable")),
@@ -183,9 +218,16 @@ class Harness:
     def _apply(self, cases: list[Case]) -> None:
         """Add the cases' records, sync, invoice what was created, generate; each case's result."""
         self.rounds += 1
-        hids = {}
+        hids, restore = {}, {}
         for case in cases:
             record = case.make
+            if record.get("change"):
+                existing = next(o for o in self.sandbox.hubspot.objects(record["type"])
+                                if o["properties"].get("name") == record["change"])
+                hids[case.name] = existing["id"]
+                restore[case.name] = {k: existing["properties"].get(k) or "" for k in record["props"]}
+                self.sandbox.hubspot.set_properties(record["type"], existing["id"], record["props"])
+                continue
             associations = [("deals", self.deal)] if record["type"] != "products" else []
             hids[case.name] = self.sandbox.hubspot.add(record["type"], record["props"],
                                                        associations=associations)
@@ -210,8 +252,11 @@ class Harness:
                         if hid in line or (label and label in line)]
                 stored = self.sandbox.hubspot.get(record["type"], hid)["properties"]
                 link = stored.get("stripe_customer_id") or stored.get("stripe_product_id")
-                result["outcome"] = "created" if link else "problem" if any(
-                    line in report.problems for line in mine) else "nothing"
+                reported = any(line in report.problems for line in mine)
+                if record.get("change"):   # a linked record: reported, or its change taken
+                    result["outcome"] = "problem" if reported else "changed"
+                else:
+                    result["outcome"] = "created" if link else "problem" if reported else "nothing"
                 result["answer"] = f"{result['outcome']}: {' ; '.join(mine)[:200]}"
                 result["report"] = report.french(detail=3)
                 result["said"] = " | ".join(mine) + " | " + str(self.sandbox.stripe.get(link) if link else "")
@@ -224,7 +269,11 @@ class Harness:
         finally:
             if self.isolated:
                 for case in cases:
-                    self.sandbox.hubspot.archive(case.make["type"], hids[case.name])
+                    if case.name in restore:
+                        self.sandbox.hubspot.set_properties(case.make["type"], hids[case.name],
+                                                            restore[case.name])
+                    else:
+                        self.sandbox.hubspot.archive(case.make["type"], hids[case.name])
         formulas = formula_cells(self.sandbox.sheets)
         first = results[cases[0].name]
         first["formulas"] = len(formulas)      # counted once per spreadsheet scan
@@ -293,6 +342,8 @@ class Harness:
 def _label(record: dict) -> str | None:
     """How the sync's report names the record (None: by its id, having no name)."""
     props = record["props"]
+    if record.get("change"):
+        return f"entreprise {record['change']}"
     if record["type"] == "contacts":
         name = " ".join(p.strip() for p in (props["firstname"], props["lastname"]) if p.strip())
         return f"contact {name} " if name else None

@@ -68,6 +68,8 @@ UNREADABLE = Expect(400, "bad_body", says=("JSON lisible",))
 NOT_JSON_TYPE = Expect(415, "bad_content_type", says=("application/json",))
 TOO_BIG = Expect(413, "http_413", says=("trop volumineuse",))
 BAD_MONTH = Expect(400, "bad_params", says=("Mois invalide", "AAAA-MM"))
+# A webhook delivery refused: one answer for every reason (services/webhooks.py REFUSED_MESSAGE).
+REFUSED = Expect(401, says=('"applied":0', "missing, bad or stale signature"))
 
 CASES: list[Case] = [
     # --- bodies that are not a JSON object ---------------------------------------------------
@@ -169,7 +171,7 @@ CASES: list[Case] = [
       Req("/webhooks/hubspot/demo", raw=deep(5000), sign="hubspot"),
       Expect(400, says=("JSON array of events",)), "F3"),
     R("hubspot_unsigned", "unsigned HubSpot delivery",
-      Req("/webhooks/hubspot/demo", body=[{"eventId": 9}]), Expect(401)),
+      Req("/webhooks/hubspot/demo", body=[{"eventId": 9}]), REFUSED),
     R("stripe_not_json", "signed Stripe payload 'garbage'",
       Req("/webhooks/stripe/demo", raw=b"garbage", sign="stripe"),
       Expect(400, says=("not a Stripe event",))),
@@ -188,8 +190,32 @@ CASES: list[Case] = [
     R("stripe_deep_nesting", "signed Stripe payload of 5,000 nested arrays",
       Req("/webhooks/stripe/demo", raw=deep(5000), sign="stripe"),
       Expect(400, says=("not a Stripe event",)), "F3"),
+    # --- webhooks: refused before the body is read, all alike (issue 13) -----------------------
+    # An unknown company, a company without that webhook and a bad signature get one answer:
+    # the route tells nobody which company ids exist.
     R("webhook_unknown_company", "a webhook for a company nobody configured",
-      Req("/webhooks/stripe/nobody", body={"id": "evt_x"}), Expect(404, "unknown_company")),
+      Req("/webhooks/stripe/nobody", body={"id": "evt_x"}), REFUSED, finding="F19"),
+    R("webhook_unknown_company_signed", "a Stripe delivery signed with the demo company's "
+      "secret, for a company nobody configured",
+      Req("/webhooks/stripe/nobody", body={"id": "evt_x", "type": "product.updated"},
+          sign="stripe"), REFUSED, finding="F19"),
+    R("webhook_hubspot_unknown_company", "a HubSpot delivery signed with the app's secret, for "
+      "a company nobody configured",
+      Req("/webhooks/hubspot/nobody", body=[{"eventId": 9}], sign="hubspot"), REFUSED, finding="F19"),
+    R("webhook_company_without_secret", "a Stripe delivery signed with the demo company's "
+      "secret, for a company that has no Stripe webhook",
+      Req("/webhooks/stripe/societe2", body={"id": "evt_x", "type": "product.updated"},
+          sign="stripe"), REFUSED, finding="F19"),
+    R("stripe_unsigned_not_utf8", "unsigned Stripe payload that is not UTF-8",
+      Req("/webhooks/stripe/demo", raw=b"\xff\xfe{\"id\": \"evt_\xe9\"}"), REFUSED, finding="F19"),
+    R("stripe_unsigned_not_utf8_unknown_company",
+      "unsigned Stripe payload that is not UTF-8, for a company nobody configured",
+      Req("/webhooks/stripe/nobody", raw=b"\xc3("), REFUSED, finding="F19"),
+    R("stripe_signed_not_utf8", "Stripe payload that is not UTF-8, signed (Stripe sends UTF-8 "
+      "JSON only: its library cannot read it, so it is refused like a bad signature)",
+      Req("/webhooks/stripe/demo", raw=b"\xff\xfe{}", sign="stripe"), REFUSED),
+    R("hubspot_unsigned_not_utf8", "unsigned HubSpot delivery that is not UTF-8",
+      Req("/webhooks/hubspot/demo", raw=b"[\xff\xfe]"), REFUSED),
 ]
 
 

@@ -4,10 +4,12 @@ export (and generate), each started through the Flask route as the sidebar start
 The demo month is generated once into the World's demo spreadsheet; each case starts from
 that sheet, makes its edits over the Sheets API as the accountant would (values typed as
 text, rows inserted or deleted, cells merged, a header deleted, columns reordered, the tab
-renamed or deleted), runs one action, and checks the job's outcome and message against the
-answer written in the case (which row, which pièce, what is wrong, in French). Whatever the
+renamed or deleted, a value typed in the Paramètres tab), runs one action, and checks the
+job's outcome and message against the answer written in the case (which row, which pièce,
+what is wrong, in French). Whatever the
 edit, the action must not lose a line (validate and export change no value; dedupe removes
-copies only) nor write one, and no cell of any tab may hold a formula.
+copies only) nor write one, no cell of any tab may hold a formula, and every file the action
+made must download (a setting never breaks a header into a 500).
 
 In `says`, {ref@N} and {piece@N} stand for the Ref. Pièce and Pièce of row N of the generated
 sheet (row 1 is the header), so that the cases do not hard-code the demo's ids.
@@ -17,15 +19,26 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from urllib.parse import quote
 
+from backend.core.settings import to_rows
 from backend.journal_sheet import is_entries_tab
 from stress.bad_input.cases import Case, Expect, Verdict
-from stress.bad_input.checks import formula_cells, read_tabs
+from stress.bad_input.checks import demo_settings, formula_cells, read_tabs
 from stress.world import World
 
 MONTH = "2026-10"
 NOVEMBER_1 = 46327          # 1 November 2026 as a spreadsheet serial number
 ENTRIES = "Écritures"
+PARAMETERS = "Paramètres"
+
+
+# The Paramètres tab as the first generation writes it: one row per setting the tab may
+# change, in the order of the Settings' fields (row 1 is the header).
+PARAM = {key: f"Paramètres!B{row}" for row, (key, _value, _what)
+         in enumerate(to_rows(demo_settings()), start=2)}
+SETTINGS_REFUSED = "Paramètres invalides : "
+FEC_NAME = f"{demo_settings().siren}FEC20261031.txt"     # the configuration's SIREN, always
 
 
 def E(name: str, given: str, edits: list, action: str, expect: Expect, finding: str = "",
@@ -145,6 +158,54 @@ CASES: list[Case] = [
       refused(NO_TAB), "F15"),
     E("deleted_tab_generate", "the same, then generate: what was written is never written again",
       [("delete_tab", ENTRIES)], "generate", ok("Aucune nouvelle écriture")),
+    # --- the Paramètres tab (issue 13, finding 4): values of a fixed form, the cell named; ----
+    # --- what the company is stays its configuration's ----------------------------------------
+    E("param_fec_encoding_newline", "« utf\\n8 » as the FEC's encoding (the download's header "
+      "broke: 500)", [("param", "fec_encoding", "utf\n8")], "export",
+      refused(f"{SETTINGS_REFUSED}{PARAM['fec_encoding']} : encodage « utf\\n8 » non accepté"), finding="F18"),
+    E("param_fec_encoding_utf16", "« utf-16 » as the FEC's encoding",
+      [("param", "fec_encoding", "utf-16")], "export",
+      refused(f"{SETTINGS_REFUSED}{PARAM['fec_encoding']} : encodage « utf-16 » non accepté")),
+    E("param_fec_encoding_idna", "« idna » as the FEC's encoding (« erreur inattendue »)",
+      [("param", "fec_encoding", "idna")], "export",
+      refused(f"{SETTINGS_REFUSED}{PARAM['fec_encoding']} : encodage « idna » non accepté"), finding="F18"),
+    E("param_export_encoding_idna", "« idna » as the Inexweb file's encoding",
+      [("param", "export_encoding", "idna")], "export",
+      refused(f"{SETTINGS_REFUSED}{PARAM['export_encoding']} : encodage « idna » non accepté"), finding="F18"),
+    E("param_export_encoding_alias", "« Windows-1252 » typed for the Inexweb file: taken",
+      [("param", "export_encoding", "Windows-1252")], "export", ok(EXPORTED)),
+    E("param_siren_arabic_digits", "a SIREN in Arabic-Indic digits typed in the tab (the "
+      "download failed with a raw 500)", [("param", "siren", "١٢٣٤٥٦٧٨٩")], "export",
+      ok(EXPORTED, FEC_NAME), finding="F18"),
+    E("param_siren_other_company", "another company's SIREN typed in the tab (the FEC was "
+      "named after it)", [("param", "siren", "552100554")], "export", ok(EXPORTED, FEC_NAME), finding="F18"),
+    E("param_company_name", "the company's name changed in the tab",
+      [("param", "company_name", "Autre Société")], "export", ok(EXPORTED, FEC_NAME)),
+    E("param_hubspot_rules", "the HubSpot rules that create Stripe customers changed in the tab",
+      [("param", "hubspot_deal_stages", "appointmentscheduled;closedwon"),
+       ("param", "hubspot_quote_statuses", "DRAFT")], "validate", ok(BALANCED)),
+    E("param_rate_huge_exponent", "a VAT rate « 1e999999999 » (« erreur inattendue » on every "
+      "action)", [("param", "vat_accounts", "20=445711;1e999999999=445799")], "generate",
+      refused(f"{SETTINGS_REFUSED}{PARAM['vat_accounts']} : taux de TVA « 1e999999999 »"), finding="F18"),
+    E("param_rate_snan", "a VAT rate « sNaN »", [("param", "vat_accounts", "20=445711;sNaN=445799")],
+      "validate", refused(f"{SETTINGS_REFUSED}{PARAM['vat_accounts']} : taux de TVA « sNaN »"), finding="F18"),
+    E("param_rate_infinity", "a VAT rate « inf »", [("param", "vat_accounts", "inf=445711")],
+      "export", refused(f"{SETTINGS_REFUSED}{PARAM['vat_accounts']} : taux de TVA « inf »"), finding="F18"),
+    E("param_rate_underscore", "a VAT rate « 1_0 » (Python reads it as 10)",
+      [("param", "vat_accounts", "20=445711;1_0=445712")], "validate",
+      refused(f"{SETTINGS_REFUSED}{PARAM['vat_accounts']} : taux de TVA « 1_0 »"), finding="F18"),
+    E("param_rate_comma", "« 5,5=445713 »: a French decimal comma is a plain rate",
+      [("param", "vat_accounts", "20=445711;10=445712;5,5=445713;2,1=445714")], "validate",
+      ok(BALANCED)),
+    E("param_timezone", "an unknown time zone", [("param", "timezone", "Mars/Olympus")],
+      "validate", refused(f"{SETTINGS_REFUSED}{PARAM['timezone']} : fuseau horaire inconnu"), finding="F18"),
+    E("param_journal_code_newline", "a line break inside the journal code",
+      [("param", "journal_code", "V\nT")], "export",
+      refused(f"{SETTINGS_REFUSED}{PARAM['journal_code']} : code du journal invalide"), finding="F18"),
+    E("param_unknown_key", "a row « jornal_code » added to the tab",
+      [("param", "jornal_code", "VE")], "validate",
+      refused(f"{SETTINGS_REFUSED}Paramètres!B{len(PARAM) + 2} : paramètre inconnu "
+              "« jornal_code »"), finding="F18"),
 ]
 
 
@@ -250,6 +311,19 @@ class Harness:
                 "properties": {"sheetId": self._sheet_id(old), "title": new}, "fields": "title"}}])
         elif kind == "delete_tab":
             self._batch([{"deleteSheet": {"sheetId": self._sheet_id(args[0])}}])
+        elif kind == "param":
+            # The accountant types a value in the Paramètres tab (a new row for a key it lacks).
+            key, value = args
+            rows = self.api.read([PARAMETERS])[PARAMETERS]
+            row = next((n for n, r in enumerate(rows, start=1) if r and r[0] == key), None)
+            if row is None:
+                self.api.values.append(spreadsheetId=self.sid, range=f"'{PARAMETERS}'!A1",
+                                       valueInputOption="RAW", insertDataOption="INSERT_ROWS",
+                                       body={"values": [[key, value, ""]]}).execute(http=self.api.http)
+            else:
+                self.api.values.update(spreadsheetId=self.sid, range=f"'{PARAMETERS}'!B{row}",
+                                       valueInputOption="RAW", body={"values": [[value]]}).execute(
+                    http=self.api.http)
         else:
             raise ValueError(f"unknown edit {kind}")
 
@@ -297,6 +371,14 @@ class Harness:
             wanted = self._fill(text, self.generated[ENTRIES])
             verdict.check(str(wanted) in message, f"{str(wanted)[:80]!r} not said: {message[:300]}")
         verdict.check("erreur inattendue" not in message, f"an unexpected error: {message[:200]}")
+        # Every file the action made downloads as the sidebar asks for it: never a 500 (a
+        # header that a bad setting broke), its name in a header WSGI can send.
+        for made in (job.get("files") or []):
+            answer = self.world.client.get(f"/jobs/{job['id']}/files/{quote(made['name'])}",
+                                           query_string={"spreadsheet_id": self.sid},
+                                           headers=self.world.auth(self.token))
+            verdict.check(answer.status_code == 200,
+                          f"download of {made['name']!r}: HTTP {answer.status_code}")
         # Nothing lost, nothing written: validate and export change no value; dedupe removes
         # copies only (every distinct line is still there); generate writes nothing new here.
         if case.make["action"] == "dedupe":

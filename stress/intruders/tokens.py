@@ -15,6 +15,9 @@ from stress.intruders.context import Attempt, Context, Intruder, Route
 from stress.world import CLIENT_ID, SERVICE_ACCOUNT, SERVICE_AUDIENCE
 
 OTHER_CLIENT = "another-app.apps.googleusercontent.com"
+# The client an `azp` intruder's token was issued to: no audience of anyone's (not even of
+# the matrix's planted open door, OTHER_CLIENT), so only the azp check can refuse it.
+OTHER_PARTY = "third-app.apps.googleusercontent.com"
 OTHER_SERVICE_AUDIENCE = "https://elsewhere.example.test"
 STRANGER = "intrus@example.com"
 
@@ -156,6 +159,10 @@ TOKEN_INTRUDERS = [
     _token_intruder("no email", _signed(email=None, email_verified=None)),
     _token_intruder("email not allowed", lambda ctx, e, a: "Bearer " + ctx.token(STRANGER, a),
                     user=403, service=403),
+    # Our audience, but issued to another OAuth client (`azp`): Google says to check it. Not
+    # on the service routes: a service's OIDC token carries its account's id there.
+    _token_intruder("issued to another client (azp)", lambda ctx, e, a: "Bearer " + ctx.token(
+        e, a, azp=OTHER_PARTY), user=403, families=("user", "job")),
     # At full size, more ways of getting a token wrong.
     _token_intruder("empty Bearer", lambda ctx, e, a: "Bearer ", full_only=True),
     _token_intruder("two tokens in one header",
@@ -174,6 +181,10 @@ TOKEN_INTRUDERS = [
     _token_intruder("email_verified as the string 'false'", _signed(email_verified="false"),
                     full_only=True),
     _token_intruder("8 KB of garbage", lambda ctx, e, a: "Bearer " + "A" * 8192, full_only=True),
+    _token_intruder("azp an empty string", lambda ctx, e, a: "Bearer " + ctx.token(e, a, azp=""),
+                    user=403, families=("user", "job"), full_only=True),
+    _token_intruder("azp a list holding the client id", lambda ctx, e, a: "Bearer " + ctx.token(
+        e, a, azp=[a]), user=403, families=("user", "job"), full_only=True),
     _token_intruder("look-alike email (Cyrillic letter)",
                     lambda ctx, e, a: "Bearer " + ctx.token(e.replace("e", "\u0435", 1), a),
                     user=403, service=403, full_only=True),

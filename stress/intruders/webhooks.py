@@ -1,5 +1,7 @@
 """Webhook deliveries an intruder can send: unsigned, badly signed, stale, misaddressed or
-replayed (WEBHOOK_INTRUDERS)."""
+replayed (WEBHOOK_INTRUDERS). Every refusal is the same 401 with the same body, whether the
+company exists, has that webhook, or the signature is wrong (issue 13): the webhook URLs tell
+nobody which company ids exist."""
 
 from __future__ import annotations
 
@@ -126,6 +128,27 @@ def _w_no_secret(ctx, route, path):
     return Attempt(headers, data=body, company=company)
 
 
+def _w_unknown_company_unsigned(ctx, route, path):
+    body, headers, _ = _delivery(ctx, route, "nobody", signed_company="nobody")
+    return Attempt(_unsigned(headers), data=body, company="nobody")
+
+
+def _w_not_utf8(company: str | None):
+    """An unsigned body that is not UTF-8: refused like any unsigned one, not read first."""
+    def build(ctx, route, path):
+        _, headers, _ = _delivery(ctx, route, "demo")
+        return Attempt(_unsigned(headers), data=b'\xff\xfe{"id": "evt_\xe9"}\x80',
+                       company=company)
+    return build
+
+
+def _w_not_utf8_signed_garbage(ctx, route, path):
+    # The signature headers present (garbage), the body not UTF-8.
+    attempt = _w_garbage(ctx, route, path)
+    attempt.data = b"[\xc3(\xff]"
+    return attempt
+
+
 def _w_id_token(ctx, route, path):
     body, headers, _ = _delivery(ctx, route, "demo")
     token = ctx.header(("valid", ctx.user), lambda: ctx.token(ctx.user, CLIENT_ID))
@@ -160,8 +183,14 @@ WEBHOOK_INTRUDERS = [
                       _w_app_address, families=("hubspot",)),
     _webhook_intruder("signed for the address named by Host and X-Forwarded-Host", 401,
                       _w_forwarded_host, families=("hubspot",)),
-    _webhook_intruder("unknown company", 404, _w_unknown_company),
-    _webhook_intruder("company without a webhook secret", 404, _w_no_secret),
+    _webhook_intruder("unknown company", 401, _w_unknown_company),
+    _webhook_intruder("company without a webhook secret", 401, _w_no_secret),
+    _webhook_intruder("unknown company, unsigned", 401, _w_unknown_company_unsigned),
+    _webhook_intruder("unsigned body that is not UTF-8", 401, _w_not_utf8(None)),
+    _webhook_intruder("unsigned body that is not UTF-8, unknown company", 401,
+                      _w_not_utf8("nobody")),
+    _webhook_intruder("garbage signature over a body that is not UTF-8", 401,
+                      _w_not_utf8_signed_garbage, full_only=True),
     _webhook_intruder("Google ID token instead of a signature", 401, _w_id_token),
     _webhook_intruder("replayed delivery", 200, _w_replay(False)),
     _webhook_intruder("replayed delivery, signed afresh", 200, _w_replay(True)),

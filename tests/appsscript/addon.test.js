@@ -77,7 +77,7 @@ test('bound script and add-on: the same add-on menu; run from the editor (no eve
 test('the company is the document\'s (document properties), the backend address the project\'s', () => {
   const { script, state } = loadScript({ addon: true, respond: () => json(202, { job: {}, started: true }) });
   state.properties.BACKEND_URL = 'https://journal.example.test';
-  assert.equal(script.setCompany(' maison-coworking '), 'maison-coworking');
+  assert.equal(script.setCompany_(' maison-coworking '), 'maison-coworking');
   assert.deepEqual(state.documentProperties['sheet-123'], { BACKEND_COMPANY: 'maison-coworking' });
   script.startGenerate();
   state.document = 'sheet-456';               // another company's sheet, same add-on install
@@ -87,7 +87,7 @@ test('the company is the document\'s (document properties), the backend address 
     { params: {}, spreadsheet_id: 'sheet-456' }]);
   assert.ok(state.fetches.every((f) => f.url.startsWith('https://journal.example.test/')));
   state.document = 'sheet-123';
-  assert.equal(script.setCompany(''), '');
+  assert.equal(script.setCompany_(''), '');
   assert.deepEqual(state.documentProperties['sheet-123'], {});
 });
 

@@ -214,20 +214,13 @@ test('a menu action starts the action and opens the sidebar; a refusal shows as 
   assert.equal(refused.state.sidebars.length, 1);
 });
 
-test('setBackendUrl keeps an https address without its trailing slash', () => {
-  const { script, state } = loadScript();
-  assert.equal(script.setBackendUrl(' https://journal.example.test/ '), 'https://journal.example.test');
-  assert.equal(state.properties.BACKEND_URL, 'https://journal.example.test');
-  assert.throws(() => script.setBackendUrl('http://journal.example.test'));
-});
-
 test('the ID token never leaves the script: not returned, not logged', () => {
   const { script, state } = loadScript({
     respond: (url) => (url.includes('/files/') ? { status: 200, body: 'x', headers: {} } : json(200, { job: { id: 'j' }, started: true }))
   });
   const answers = [script.startGenerate(), script.getJob('j'), script.getStatus(), script.downloadExport('j', 'f.txt'),
     script.dailyGenerate(), script.installDailyTrigger(), script.openAnomalies()];
-  const audience = script.logTokenAudience();
+  const audience = script.logTokenAudience_();
   assert.equal(audience, 'client-id.apps.googleusercontent.com');
   const seen = JSON.stringify(plain(answers)) + JSON.stringify(state.logs);
   assert.ok(!seen.includes(TOKEN), 'token in an answer or a log');

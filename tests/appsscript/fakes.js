@@ -347,4 +347,23 @@ function makeServices(overrides = {}) {
   return { globals, state };
 }
 
-module.exports = { makeServices, APPSSCRIPT, TOKEN, AuthMode };
+// google.script.run as Apps Script serves it to an HTML page (the sidebar): any global
+// function of the script may be called by name, with any arguments the client sends, except
+// the private ones, whose names end with an underscore ("Server functions whose names end
+// with an underscore are considered private ... cannot be called by google.script": Google's
+// "HTML Service: Communicate with Server Functions"). Other names fail as "Script function
+// not found". `script` is the vm context the .gs files run in.
+function runFromClient(script, name, args = []) {
+  if (/_$/.test(name) || typeof script[name] !== 'function') {
+    throw new Error(`Script function not found: ${name}`);
+  }
+  return script[name](...args);
+}
+
+// The functions a client could name: every global function of the .gs files, private or not
+// (what a page's google.script.run could try), whatever the fakes put in the scope.
+function scriptFunctions(script, services) {
+  return Object.keys(script).filter((name) => typeof script[name] === 'function' && !services.has(name));
+}
+
+module.exports = { makeServices, runFromClient, scriptFunctions, APPSSCRIPT, TOKEN, AuthMode };

@@ -6,13 +6,18 @@ const path = require('node:path');
 const vm = require('node:vm');
 const { makeServices, APPSSCRIPT } = require('./fakes');
 
-function loadScript(overrides) {
+// `files` replaces some .gs files by other text (file name -> text): Config.gs as the deployer's
+// `python -m deploy` writes it, for instance; a name ending .gs that is not in the folder is added.
+function loadScript(overrides, files = {}) {
   const { globals, state } = makeServices(overrides);
+  const services = new Set(Object.keys(globals));
   const context = vm.createContext(globals);
-  for (const file of fs.readdirSync(APPSSCRIPT).filter((f) => f.endsWith('.gs')).sort()) {
-    vm.runInContext(fs.readFileSync(path.join(APPSSCRIPT, file), 'utf8'), context, { filename: file });
+  const names = new Set([...fs.readdirSync(APPSSCRIPT).filter((f) => f.endsWith('.gs')), ...Object.keys(files)]);
+  for (const file of [...names].sort()) {
+    const text = file in files ? files[file] : fs.readFileSync(path.join(APPSSCRIPT, file), 'utf8');
+    vm.runInContext(text, context, { filename: file });
   }
-  return { script: context, state };
+  return { script: context, state, services };
 }
 
 // Values made inside the vm context have the context's prototypes: compare them as JSON.

@@ -53,14 +53,15 @@ def set_parameter(web, key: str, value: str) -> None:
 
 def test_settings_are_read_from_the_parametres_tab(web):
     web.run("generate")                 # creates the tab with the company's settings
-    set_parameter(web, "siren", "552100554")
+    set_parameter(web, "fec_separator", "|")
     export = web.run("export", {"month": "2026-10"})
-    assert [f["name"] for f in export["files"]] == ["inexweb-2026-10.txt", "552100554FEC20261031.txt"]
+    fec = web.get(f"/jobs/{export['id']}/files/918345620FEC20261031.txt")
+    assert fec.data.startswith(b"JournalCode|JournalLib|")
     set_parameter(web, "timezone", "Mars/Olympus")
     refused = web.run("validate")
     assert (refused["state"], refused["outcome"]) == ("done", "refused")
-    assert refused["message"] == ("Paramètres invalides : onglet Paramètres : unknown time zone "
-                                  "'Mars/Olympus'")
+    assert refused["message"] == ("Paramètres invalides : Paramètres!B11 : fuseau horaire "
+                                  "inconnu : « Mars/Olympus »")
 
 
 def test_dedupe_validate_and_export(web):
@@ -76,7 +77,7 @@ def test_dedupe_validate_and_export(web):
     answer = web.get(f"/jobs/{export['id']}/files/inexweb-2026-10.txt")
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == "text/plain; charset=windows-1252"
-    assert answer.headers["Content-Disposition"] == 'attachment; filename="inexweb-2026-10.txt"'
+    assert answer.headers["Content-Disposition"] == "attachment; filename=inexweb-2026-10.txt"
     assert answer.data.startswith("Date\tCode journal\tPièce".encode("cp1252"))
     assert answer.data.count(b"\r\n") == 1720
     fec = web.get(f"/jobs/{export['id']}/files/918345620FEC20261031.txt")

@@ -39,11 +39,12 @@ def test_stripe_delivery_checked_and_applied_once(web):
     assert post(payload, signature).get_json()["applied"] == 1
     assert post(payload, signature).get_json()["replays"] == 1
     assert post(json.dumps({**event, "id": "evt_web_2"}).encode(), signature).status_code == 401
+    # An unknown company and a company without a webhook secret are refused like a bad
+    # signature (tests/web/test_webhook_hardening_routes.py: the very same answer).
     assert web.client.post("/webhooks/stripe/nobody", data=payload,
-                           headers={"Stripe-Signature": signature}).status_code == 404
-    # A company without a webhook secret has no webhook URL.
+                           headers={"Stripe-Signature": signature}).status_code == 401
     assert web.client.post("/webhooks/stripe/atelier", data=payload,
-                           headers={"Stripe-Signature": signature}).status_code == 404
+                           headers={"Stripe-Signature": signature}).status_code == 401
 
 
 def test_hubspot_events_are_told_apart_by_more_than_their_id(web):

@@ -94,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds added to each sandbox call, to watch the progress bar")
     parser.add_argument("--database", help="ledger store file (default: a new one in a temp dir)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from werkzeug.serving import make_server
 
+    from backend.logs import configure as configure_logs
     from backend.web import create_app
+    configure_logs(logging.INFO)   # readable lines, request values escaped (backend/logs.py)
 
     month = args.month or previous_month(datetime.now(timezone.utc), "Europe/Paris")
     clock = month_clock(month) if args.month else (lambda: datetime.now(timezone.utc))

@@ -20,7 +20,13 @@ def render(folder: Path, name: str) -> str:
     return text
 
 
+# The deployer's backend address (written by `python -m deploy`): the preview is its own
+# backend, and must never send a checkout's calls (and tokens) to a deployed one.
+DEPLOYED_ONLY = {"Config.gs"}
+
+
 def server_code(folder: Path) -> str:
-    """Every .gs file, in name order, as the one global scope Apps Script makes of them."""
+    """Every .gs file, in name order, as the one global scope Apps Script makes of them,
+    but the deployer's configuration."""
     return "\n".join(f"// --- {path.name} ---\n{path.read_text(encoding='utf-8')}"
-                     for path in sorted(folder.glob("*.gs")))
+                     for path in sorted(folder.glob("*.gs")) if path.name not in DEPLOYED_ONLY)
