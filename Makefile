@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 
-.PHONY: demo test test-py313 contract preview bench stress clean
+.PHONY: demo test test-py313 contract preview screenshots bench stress clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,16 +27,23 @@ demo: $(STAMP)
 # (tests/conftest.py). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 test: $(STAMP) $(NODE_STAMP)
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist load
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist load
 
 # The integration scenarios on real test accounts (tests/contract/README.md); without the
 # CONTRACT_* variables each real scenario is skipped, naming what it lacks.
 contract: $(STAMP)
 	$(PY) -m pytest -q -m contract tests/contract -rs
 
-# The sidebar and the whole flow on the demo company, in a browser, with no account.
+# The sidebar and the whole flow on the demo company, in a browser, with no account; it
+# opens on the demo company's month (2026-10).   make preview PREVIEW_ARGS="--month 2026-09"
+PREVIEW_ARGS ?=
 preview: $(STAMP)
-	$(PY) -m backend.web.preview
+	$(PY) -m backend.web.preview $(PREVIEW_ARGS)
+
+# The only command that rewrites the committed screenshots (docs/screenshots/): the sidebar
+# suite in Chromium with its folder set there. `make test` writes its own to a temp folder.
+screenshots: $(STAMP) $(NODE_STAMP)
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots PYTHON=$(abspath $(PY)) node --test --test-reporter=spec tests/sidebar/*.test.js
 
 # Issue 6: the benchmark table against the sandbox (a few minutes; not run in CI).
 #   make bench BENCH_ARGS="--quick"    or    BENCH_ARGS="--latency 0.1 --sizes 500,5000"

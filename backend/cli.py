@@ -94,7 +94,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     conn = _connect(args, need_stripe=True)
     if conn is None:
         return EXIT_INPUT
-    progress = TerminalProgress()
+    progress = TerminalProgress()   # a rich bar on a terminal, a line per stage otherwise
     try:
         with _stoppable():
             report = generate(conn.stripe, conn.sheet, conn.store, conn.settings, conn.company,
@@ -111,7 +111,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         progress.close()
         print(f"stopped: {exc}", file=sys.stderr)
         return EXIT_SERVICE
-    progress.close()
+    finally:
+        progress.close()    # any other error too: the terminal gets its cursor back
     print_generate(report)
     return 0
 
@@ -141,8 +142,47 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else EXIT_INVALID
 
 
+def _export_period(args: argparse.Namespace) -> int:
+    """`--from`/`--to`: one FEC for the months between, with the legal name."""
+    from backend.services.sheet_journal import ExportRefused, export_period
+    conn = _connect(args, need_stripe=False)
+    if conn is None:
+        return EXIT_INPUT
+    try:
+        export = export_period(conn.sheet, conn.settings, args.first, args.last)
+    except (ExportRefused, ValueError, FecError) as exc:
+        print(f"error: {exc}; nothing written", file=sys.stderr)
+        return EXIT_REFUSED
+    fec_file = write_atomic(Path(args.out) / export.fec_name, export.fec)
+    print(f"exported {export.pieces} piece(s), {len(export.rows)} line(s) from {args.first} to "
+          f"{args.last}: {fec_file}")
+    return 0
+
+
+def _period_arguments(args: argparse.Namespace) -> str | None:
+    """What is wrong with --month / --from / --to, said before anything is opened."""
+    from backend.services.sheet_journal import MONTH_FORM
+    if args.month and (args.first or args.last):
+        return "give either --month or --from and --to, not both"
+    if not args.month and not (args.first and args.last):
+        return "give --month AAAA-MM, or --from AAAA-MM and --to AAAA-MM"
+    for option, value in (("--month", args.month), ("--from", args.first), ("--to", args.last)):
+        if value and not MONTH_FORM.fullmatch(value):
+            return f"{option} {value[:20]!r} is not a month AAAA-MM (2026-10)"
+    if args.first and args.first > args.last:
+        return (f"--from {args.first} is after --to {args.last} (la période commence après sa "
+                "fin)")
+    return None
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from backend.services.sheet_journal import ExportRefused, export_month
+    wrong = _period_arguments(args)
+    if wrong:
+        print(f"error: {wrong}; nothing written", file=sys.stderr)
+        return EXIT_INPUT
+    if args.first:
+        return _export_period(args)
     conn = _connect(args, need_stripe=False)
     if conn is None:
         return EXIT_INPUT
@@ -225,10 +265,15 @@ def parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         add_arguments(sub, stripe=False)
         sub.set_defaults(run=run)
-    exp = commands.add_parser("export", help="the month's Inexweb file and FEC from the sheet")
+    exp = commands.add_parser("export", help="the month's Inexweb file and FEC extract, or the "
+                              "FEC of a period (--from, --to), from the sheet")
     add_arguments(exp, stripe=False)
-    exp.add_argument("--month", required=True, help="AAAA-MM")
-    exp.add_argument("--out", default=".", help="folder for the two files")
+    exp.add_argument("--month", help="AAAA-MM: the Inexweb file and the FEC extract of a month")
+    exp.add_argument("--from", dest="first", metavar="AAAA-MM",
+                     help="first month of the period's FEC (with --to)")
+    exp.add_argument("--to", dest="last", metavar="AAAA-MM",
+                     help="last month of the period's FEC, included; its last day names the file")
+    exp.add_argument("--out", default=".", help="folder for the files")
     exp.set_defaults(run=cmd_export)
     syn = commands.add_parser("sync", help="HubSpot and Stripe kept in step: products, customers")
     add_arguments(syn, stripe=True, hubspot=True)

@@ -1,9 +1,16 @@
 """The one table `make bench` prints: a row per figure, a column per month size, the target
-and whether it is met."""
+and whether it is met. Drawn by rich on a terminal; the same figures as plain text lines
+(`|` between columns) when printed to a file or a pipe, where they are read back or diffed."""
 
 from __future__ import annotations
 
+import io
+import sys
 from dataclasses import dataclass, field
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
 
 
 @dataclass
@@ -41,7 +48,56 @@ def ratio(x: float) -> str:
     return f"{x:,.0f}x" if x >= 10 else f"{x:.1f}x"
 
 
-def render(title: list[str], sizes: list[int], rows: list[Row], notes: list[str]) -> str:
+def render(title: list[str], sizes: list[int], rows: list[Row], notes: list[str],
+           stream=None) -> str:
+    """The table as text for `stream` (standard output by default): with rich's box drawing
+    and colours if it is a terminal, plain otherwise."""
+    console = Console(file=stream or sys.stdout)
+    if console.is_terminal:
+        return _rich(title, sizes, rows, notes, console)
+    return plain(title, sizes, rows, notes)
+
+
+def _rich(title: list[str], sizes: list[int], rows: list[Row], notes: list[str],
+          terminal: Console) -> str:
+    """A table per section under its heading (rich has no cell spanning the columns), every
+    table with the same column widths so that they line up as one."""
+    head = Row("", [f"N = {count(n)}" for n in sizes], "target", "met")
+    figures = [r for r in rows if not r.section] + [head]
+    widths = [max(len(r.label) for r in figures)]
+    widths += [max(len(r.cells[i]) if i < len(r.cells) else 0 for r in figures)
+               for i in range(len(sizes))]
+    widths += [max(len(r.target) for r in figures), max(len(r.met) for r in figures)]
+
+    def table(heading: str | None) -> Table:
+        t = Table(title=Text(heading, style="bold") if heading else None, title_justify="left")
+        for i, (name, width) in enumerate(zip([head.label, *head.cells, head.target, head.met],
+                                              widths)):
+            t.add_column(name, min_width=width,
+                         justify="right" if 0 < i <= len(sizes) else "left")
+        return t
+
+    parts: list = [Text("\n".join(title))]
+    current = None
+    for row in rows:
+        if row.section or current is None:
+            current = table(row.label if row.section else None)
+            parts.append(current)
+            if row.section:
+                continue
+        cells = row.cells + [""] * (len(sizes) - len(row.cells))
+        verdict = "green" if row.met.startswith("yes") else "red" if row.met.startswith("no") else ""
+        current.add_row(*(Text(c) for c in (row.label, *cells, row.target)),
+                        Text(row.met, style=verdict))
+    parts.append(Text("\n".join(notes)))
+    # Rendered to text at the terminal's width and colours, for the caller to print.
+    out = Console(file=io.StringIO(), force_terminal=True, width=terminal.width,
+                  color_system=terminal.color_system)
+    out.print(Group(*parts))
+    return out.file.getvalue().rstrip("\n")
+
+
+def plain(title: list[str], sizes: list[int], rows: list[Row], notes: list[str]) -> str:
     head = Row("", [f"N = {count(n)}" for n in sizes], "target", "met")
     width = [max(len(r.label) for r in rows + [head] if not r.section)]
     for i in range(len(sizes)):

@@ -21,6 +21,10 @@ import sys
 import time
 import traceback
 
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from stress.report import Result
 
 PARTS = {   # part -> (module, what it proves)
@@ -44,7 +48,7 @@ def run_part(name: str, full: bool, seed: int, store: str = "sqlite") -> Result:
         # The parts that take a store run on the one asked for; the others on SQLite.
         options = {"store": store} if "store" in inspect.signature(campaign).parameters else {}
         result = campaign(full=full, seed=seed, progress=say, **options)
-    except Exception:   # a part that crashes is a failed part, and the others still run
+    except Exception:   # noqa: BLE001 - a part that crashes is a failed part, and the others still run
         result = Result(name)
         result.fail(f"the campaign itself failed:\n{traceback.format_exc()}")
     result.seconds = result.seconds or time.perf_counter() - started
@@ -53,14 +57,36 @@ def run_part(name: str, full: bool, seed: int, store: str = "sqlite") -> Result:
 
 
 def summary(results: list[Result], elapsed: float, full: bool) -> list[str]:
-    lines = ["", f"== summary: {'full size' if full else 'CI size (--quick)'}, "
-                 f"Python {platform.python_version()}, whole run {elapsed:.0f} s =="]
+    lines = ["", (f"== summary: {'full size' if full else 'CI size (--quick)'}, "
+                  f"Python {platform.python_version()}, whole run {elapsed:.0f} s ==")]
     for result in results:
         met = sum(t.met for t in result.targets)
         lines.append(f"  {'OK  ' if result.ok else 'FAIL'} {result.part}: targets met {met}/"
                      f"{len(result.targets)}, failed checks {len(result.failures)}, "
                      f"{result.seconds:.0f} s")
     return lines
+
+
+def print_summary(results: list[Result], elapsed: float, full: bool, stream=None) -> None:
+    """The summary: a rich table on a terminal, the plain lines of `summary` otherwise (a log,
+    CI's output, a pipe)."""
+    console = Console(file=stream or sys.stdout, soft_wrap=True)
+    if not console.is_terminal:
+        print("\n".join(summary(results, elapsed, full)), file=console.file, flush=True)
+        return
+    table = Table(title=f"summary: {'full size' if full else 'CI size (--quick)'}, Python "
+                        f"{platform.python_version()}, whole run {elapsed:.0f} s",
+                  title_justify="left")
+    for name, justify in (("", "left"), ("part", "left"), ("targets met", "right"),
+                          ("failed checks", "right"), ("time", "right")):
+        table.add_column(name, justify=justify)
+    for result in results:
+        met = sum(t.met for t in result.targets)
+        table.add_row(Text("OK", style="green") if result.ok else Text("FAIL", style="bold red"),
+                      Text(result.part), f"{met}/{len(result.targets)}",
+                      str(len(result.failures)), f"{result.seconds:.0f} s")
+    console.print()
+    console.print(table)
 
 
 def main(argv=None) -> int:
@@ -87,7 +113,7 @@ def main(argv=None) -> int:
         print("\n".join(result.lines()), flush=True)
         results.append(result)
     elapsed = time.perf_counter() - started
-    print("\n".join(summary(results, elapsed, not args.quick)))
+    print_summary(results, elapsed, not args.quick)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump({"full": not args.quick, "seed": args.seed, "store": args.store,

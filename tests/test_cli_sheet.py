@@ -48,7 +48,7 @@ def test_generate_validate_dedupe_export_from_the_command_line(demo, tmp_path, c
         settings.write_text('{"siren": "918345620"}', encoding="utf-8")
         assert main(["export", *where, "--settings", str(settings), "--month", "2026-10",
                      "--out", str(tmp_path)]) == 0
-        assert (tmp_path / "918345620FEC20261031.txt").exists()
+        assert (tmp_path / "FEC-extrait-918345620-2026-10.txt").exists()
         assert (tmp_path / "inexweb-2026-10.txt").exists()
         capsys.readouterr()
         box.sheet_adapter(sid).append("Écritures", [["01/10/2026", "VT", "X", "", "411X", "", 1, ""]])

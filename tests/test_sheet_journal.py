@@ -88,8 +88,8 @@ def test_export_month_from_the_sheet_with_corrections(sheet):
     rows = body(sheet)
     rows[1][5] = "Libellé corrigé à la main"
     export = export_month(sheet, SETTINGS, "2026-10")
-    assert export.fec_name == "918345620FEC20261031.txt"
-    assert validate_fec(export.fec, export.fec_name) == []
+    assert export.fec_name == "FEC-extrait-918345620-2026-10.txt"    # an extract of the year's FEC
+    assert validate_fec(export.fec) == []
     text = export.inexweb.decode("cp1252")
     assert "Libellé corrigé à la main" in text
     assert text.count("\r\n") == 1 + len(export.rows)

@@ -260,7 +260,6 @@ def test_journal_is_read_in_one_query(store):
 
 
 BULK = 50_000
-BULK_BUDGET_SECONDS = {"sqlite": 5.0, "postgresql": 10.0}
 
 
 def test_fifty_thousand_records_in_batches(store):
@@ -271,19 +270,19 @@ def test_fifty_thousand_records_in_batches(store):
     store.mark_pending(COMPANY, records, run_id)
     store.mark_written(COMPANY, [r.ref for r in records], run_id)
     elapsed = time.perf_counter() - started
-    # Batches, not a round trip per row.
+    # Batches, not a round trip per row: what makes it fast, and what cannot vary with the
+    # machine's load (the seconds are printed, as figures, not asserted; `make bench` has them).
     assert len(counter.statements) < 100, len(counter.statements)
-    budget = BULK_BUDGET_SECONDS[store.engine.dialect.name]
-    assert elapsed < budget, f"{BULK} pending+written took {elapsed:.2f} s"
 
+    before = len(counter.statements)
     started = time.perf_counter()
     journal = store.journal(COMPANY)
     read = time.perf_counter() - started
+    assert len(counter.statements) - before == 1       # one query, whatever the size
     assert len(journal) == BULK and all(r.status == "written" for r in journal.values())
     assert journal["in_000029"].entry_date == date(2026, 10, 2)
-    assert read < 2.0, f"reading {BULK} records took {read:.2f} s"
-    print(f"\n{store.engine.dialect.name}: {BULK} pending+written {elapsed:.2f} s, "
-          f"journal() {read:.2f} s")
+    print(f"\n{store.engine.dialect.name}: {BULK} pending+written {elapsed:.2f} s "
+          f"({before} statements), journal() {read:.2f} s")
 
 
 def test_a_failed_bulk_write_writes_nothing(store):

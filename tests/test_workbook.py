@@ -30,7 +30,7 @@ def test_tabs_formats_and_text_stays_text(tmp_path):
             datetime(2026, 11, 1, 6, 0), "=cmd", "Génération", "=2+2")])),
     ])
     book = load_workbook(path)
-    assert book.sheetnames == ["Écritures", "Paramètres", "Historique"]
+    assert book.sheetnames == ["Écritures", "Historique", "Paramètres"]   # the accountant's order
     sheet = book["Écritures"]
     assert sheet.freeze_panes == "A2"
     assert [c.value for c in sheet[1]] == ["Date", "Code journal", "Pièce", "Ref. Pièce",

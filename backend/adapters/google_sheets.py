@@ -27,6 +27,7 @@ import httplib2
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from backend import spreadsheet
 from backend.adapters.google_http import REQUEST_TIMEOUT, Backoff, SessionHttp
 from backend.errors import ServiceError
 from backend.journal_sheet import SHEETS_EPOCH
@@ -197,8 +198,28 @@ class GoogleSheetsAdapter:
                                    "frozenRowCount": 1}}}})
             requests.append(_header_request(sheet_id, spec.header))
             requests += _format_requests(sheet_id, spec)
+            requests += _width_requests(sheet_id, spec)
+        requests += self._order_requests()
         self._batch_update(requests)
         return [s.title for s in missing]
+
+    def _order_requests(self) -> list[dict]:
+        """Moves putting the tabs in the accountant's order (spreadsheet.tab_order), the
+        first tab being the one the sheet opens on. Done when a run creates a tab, so a tab
+        she moved stays where she put it until then. Each move is to the left of where the tab
+        is: Google counts a move's index "before the move", which is the same index then."""
+        current = list(self._sheet_ids)
+        wanted = spreadsheet.tab_order(current)
+        requests = []
+        for index, title in enumerate(wanted):
+            if current[index] != title:
+                requests.append({"updateSheetProperties": {
+                    "properties": {"sheetId": self._sheet_ids[title], "index": index},
+                    "fields": "index"}})
+                current.remove(title)
+                current.insert(index, title)
+        self._sheet_ids = {title: self._sheet_ids[title] for title in wanted}
+        return requests
 
     def append(self, title: str, rows: list[list]) -> None:
         if not rows:
@@ -315,6 +336,29 @@ def _header_request(sheet_id: int, header: list[str]) -> dict:
                                                     "backgroundColor": HEADER_COLOR}}
                              for h in header]}],
         "fields": "userEnteredValue,userEnteredFormat(textFormat,backgroundColor)"}}
+
+
+PIXELS_PER_CHARACTER = 7     # Sheets' default font (Arial 10): a 100-pixel column shows ~13
+CELL_PADDING_PIXELS = 8
+
+
+def _width_requests(sheet_id: int, spec: TabSpec) -> list[dict]:
+    """Each column of a new tab as wide as what it usually holds (its content comes later, in
+    other calls: a resize to the content would cost a write request each run); the text of a
+    WRAPPED column wraps in its cells."""
+    wrapped = [{"repeatCell": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": col,
+                  "endColumnIndex": col + 1},
+        "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP"}},
+        "fields": "userEnteredFormat.wrapStrategy"}}
+        for col, title in enumerate(spec.header) if title in spreadsheet.WRAPPED]
+    return wrapped + [{"updateDimensionProperties": {
+        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col,
+                  "endIndex": col + 1},
+        "properties": {"pixelSize": spreadsheet.column_width(
+            title, is_datetime=col in spec.datetime_columns) * PIXELS_PER_CHARACTER
+            + CELL_PADDING_PIXELS},
+        "fields": "pixelSize"}} for col, title in enumerate(spec.header)]
 
 
 def _format_requests(sheet_id: int, spec: TabSpec) -> list[dict]:

@@ -1,12 +1,14 @@
 """The accountant's workbook as a local .xlsx file, for running with no Google account.
 
-Tabs as in the Google Sheet: Écritures, Anomalies, Paramètres, Historique; frozen header,
-amounts as numbers with two decimals, dates as dates. Every text is stored as text, headers
-included: a customer called "=HYPERLINK(...)" stays a name, never becomes a formula. openpyxl
-decides by the value alone (a str starting with "=" becomes a formula cell), so the type is set
-back to string after the value; a text a spreadsheet would compute also gets Excel's quote
-prefix, so that it stays text when the accountant edits the cell. The text itself is kept
-exactly: the workbook stands in for the Google Sheet, whose values are read back.
+Tabs as in the Google Sheet and in the accountant's order (Écritures, Anomalies, Historique,
+Paramètres: spreadsheet.tab_order), the file opening on the first; frozen header, every column
+as wide as its longest value (Paramètres' values wrapped instead), amounts as numbers with two
+decimals, dates as dates. Every text is stored as text, headers included: a customer called
+"=HYPERLINK(...)" stays a name, never becomes a formula. openpyxl decides by the value alone
+(a str starting with "=" becomes a formula cell), so the type is set back to string after the
+value; a text a spreadsheet would compute also gets Excel's quote prefix, so that it stays text
+when the accountant edits the cell. The text itself is kept exactly: the workbook stands in for
+the Google Sheet, whose values are read back.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from backend import spreadsheet
 from backend.adapters.files import write_atomic
 from backend.adapters.memory import MemorySpreadsheet
 from backend.formats.cells import would_compute
@@ -28,10 +31,7 @@ DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 AMOUNT_FORMAT = "#,##0.00"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
-# Column widths by header name, so that every tab reads well without per-tab settings.
-WIDTHS = {"Date": 12, "Pièce": 22, "Ref. Pièce": 32, "Numéro du compte": 16, "Libellé": 48,
-          "Document": 30, "Motif": 80, "Depuis": 18, "Valeur": 40, "Description": 70,
-          "Paramètre": 28, "Action": 28, "Résultat": 70, "Déclencheur": 22}
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 HIGHLIGHT_FILL = PatternFill("solid", fgColor="F8D7DA")
@@ -67,11 +67,13 @@ def _set(cell, value) -> None:
 
 
 def write_workbook(path: str | Path, tabs: list[Tab]) -> Path:
-    """Write all tabs at once, atomically: a crash leaves the previous file whole."""
+    """Write all tabs at once, atomically: a crash leaves the previous file whole. The tabs
+    go in the accountant's order, the file opens on the first (Écritures)."""
     path = Path(path)
     book = Workbook()
     book.remove(book.active)
-    for tab in tabs:
+    order = spreadsheet.tab_order([tab.title for tab in tabs])
+    for tab in sorted(tabs, key=lambda t: order.index(t.title)):
         sheet = book.create_sheet(tab.title)
         for column, title in enumerate(tab.header, start=1):
             _set(sheet.cell(row=1, column=column), title)   # an axis name may start with "="
@@ -79,18 +81,25 @@ def write_workbook(path: str | Path, tabs: list[Tab]) -> Path:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(vertical="center")
+        wrapped = {column for column, title in enumerate(tab.header, start=1)
+                   if title in spreadsheet.WRAPPED}
         for index, values in enumerate(tab.rows, start=1):
             for column, value in enumerate(values, start=1):
                 cell = sheet.cell(row=index + 1, column=column)
                 _set(cell, value)
+                if column in wrapped:
+                    cell.alignment = WRAP
                 if tab.highlighted and index in tab.highlighted:
                     cell.fill = HIGHLIGHT_FILL
         sheet.freeze_panes = "A2"
         if tab.rows:
             sheet.auto_filter.ref = sheet.dimensions
         for column, title in enumerate(tab.header, start=1):
-            width = (tab.widths or {}).get(column) or WIDTHS.get(title) or max(12, len(title) + 4)
+            width = (tab.widths or {}).get(column) or spreadsheet.column_width(
+                str(title), [row[column - 1] for row in tab.rows if column <= len(row)])
             sheet.column_dimensions[get_column_letter(column)].width = width
+    if book.worksheets:
+        book.active = 0
     return write_atomic(path, save=book.save)
 
 

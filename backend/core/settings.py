@@ -65,6 +65,8 @@ class Settings:
     # a deal in these stages (besides those already linked).
     hubspot_quote_statuses: tuple[str, ...] = ("APPROVAL_NOT_NEEDED", "APPROVED")
     hubspot_deal_stages: tuple[str, ...] = ("closedwon",)
+    # First month of the fiscal year (01 to 12): the period of the fiscal year's FEC.
+    fiscal_year_start: str = "01"
 
     def vat_account(self, percentage: Decimal) -> str | None:
         return self.vat_accounts.get(rate_key(percentage))
@@ -134,7 +136,7 @@ SHEET_KEYS = frozenset({
     "journal_code", "journal_label", "customer_account", "customer_code_prefix",
     "customer_code_length", "vat_accounts", "discount_account", "credit_note_custom_account",
     "axis_names", "timezone", "currency", "export_encoding", "fec_encoding", "fec_separator",
-    "account_labels", "tab_per_month", "start_date",
+    "account_labels", "tab_per_month", "start_date", "fiscal_year_start",
 })
 
 
@@ -161,6 +163,7 @@ DESCRIPTIONS = {
     "start_date": "Premier jour journalisé lors de la première génération (AAAA-MM-JJ)",
     "hubspot_quote_statuses": "Statuts de devis HubSpot qui font un client Stripe (séparés par ;)",
     "hubspot_deal_stages": "Étapes de transaction HubSpot qui font un client Stripe (séparées par ;)",
+    "fiscal_year_start": "Premier mois de l'exercice comptable (01 à 12), pour le FEC de l'exercice",
 }
 
 # The fixed forms. [0-9] and [A-Za-z] are ASCII only, unlike \d, \w and str.isdigit().
@@ -272,6 +275,15 @@ def _start_date(raw) -> str:
     raise SettingsError(f"date « {_shown(raw)} » : AAAA-MM-JJ attendu")
 
 
+def _month_number(raw) -> str:
+    """01 to 12; "7" (or 7.0 from a number cell) is kept as "07"."""
+    text = _text(raw)
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 12:
+        raise SettingsError(f"mois de début d'exercice invalide : « {_shown(raw)} » (un mois de "
+                            "01 à 12)")
+    return f"{int(text):02d}"
+
+
 def _code_length(raw) -> int:
     text = _text(raw)
     if not re.fullmatch(r"[0-9]{1,2}", text) or not 2 <= int(text) <= 20:
@@ -333,6 +345,7 @@ PARSERS = {
     "start_date": _start_date,
     "hubspot_quote_statuses": lambda raw: _hubspot_ids(raw, "statut de devis HubSpot"),
     "hubspot_deal_stages": lambda raw: _hubspot_ids(raw, "étape de transaction HubSpot"),
+    "fiscal_year_start": _month_number,
 }
 
 
@@ -377,22 +390,21 @@ def check(settings: Settings) -> None:
                                    "préfixe"), "customer_code_length")
 
 
+def setting_text(settings: Settings, key: str) -> str:
+    """A setting's value as the Paramètres tab and `--setting` write it."""
+    value = getattr(settings, key)
+    if isinstance(value, dict):
+        return ";".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, tuple):
+        return ";".join(value)
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if key == "fec_separator":
+        return "tab" if value == "\t" else value
+    return str(value)
+
+
 def to_rows(settings: Settings) -> list[tuple[str, str, str]]:
     """(key, value, description) rows, the Paramètres tab's body: what the tab may change."""
-    rows = []
-    for f in fields(Settings):
-        if f.name not in SHEET_KEYS:
-            continue
-        value = getattr(settings, f.name)
-        if isinstance(value, dict):
-            text = ";".join(f"{k}={v}" for k, v in value.items())
-        elif isinstance(value, tuple):
-            text = ";".join(value)
-        elif isinstance(value, bool):
-            text = "oui" if value else "non"
-        elif f.name == "fec_separator":
-            text = "tab" if value == "\t" else value
-        else:
-            text = str(value)
-        rows.append((f.name, text, DESCRIPTIONS[f.name]))
-    return rows
+    return [(f.name, setting_text(settings, f.name), DESCRIPTIONS[f.name])
+            for f in fields(Settings) if f.name in SHEET_KEYS]

@@ -3,8 +3,13 @@
 The 18 columns in their legal order, tab or `|` separated, dates AAAAMMJJ, amounts with a
 decimal comma (zero on the unused side), one EcritureNum per pièce numbered in a continuous
 sequence in date order. Customer lines carry the collective account (411000) in CompteNum and
-the customer's own code in CompAuxNum. Named `<SIREN>FEC<AAAAMMJJ>.txt`, the date being the
-closing date of the period.
+the customer's own code in CompAuxNum.
+
+The legal file covers a period (the fiscal year, or the months asked): one numbering over the
+whole period, named `<SIREN>FEC<AAAAMMJJ>.txt`, the date being the period's closing date. A
+month's file is an extract, numbered from 1: it is named `FEC-extrait-<SIREN>-<AAAA-MM>.txt` so
+that no one hands it over as the legal file (joined end to end, the extracts' numbering would
+restart each month: the period's file numbers the months as one sequence).
 """
 
 from __future__ import annotations
@@ -33,7 +38,14 @@ class FecError(ValueError):
 
 
 def file_name(siren: str, closing: date) -> str:
+    """The legal name (A47 A-1 IX), for the file of a whole period only."""
     return f"{siren}FEC{closing:%Y%m%d}.txt"
+
+
+def extract_name(siren: str, month: str) -> str:
+    """A month's extract (`month` AAAA-MM): not the legal pattern, which the validator's
+    file-name check refuses."""
+    return f"FEC-extrait-{siren}-{month}.txt"
 
 
 def group_entries(rows: list[JournalRow]) -> list[list[JournalRow]]:

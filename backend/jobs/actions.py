@@ -185,6 +185,38 @@ def run_export(conn: ActionConnections, progress: Progress) -> ActionReport:
                         {"month": month, "lines": len(export.rows)}, files=files)
 
 
+# --- export_fec_year: the FEC of a fiscal year ---------------------------------------------
+
+def fec_year_params(raw: dict, company: Company, now: datetime) -> dict:
+    """`year`: the year the fiscal year starts in (the Paramètres' fiscal_year_start month)."""
+    year = str(raw.get("year") or "").strip()
+    if not year:
+        raise ParamError("Indiquez l'année de l'exercice : AAAA, par exemple 2026.")
+    if not re.fullmatch(r"(19|20)[0-9]{2}", year):
+        raise ParamError(f"Année de l'exercice « {year[:20]} » invalide : attendu AAAA, par "
+                         "exemple 2026.")
+    return {"year": int(year)}
+
+
+def run_export_fec_year(conn: ActionConnections, progress: Progress) -> ActionReport:
+    from backend.services.sheet_journal import export_period, fiscal_year
+    settings = conn.settings
+    first, last = fiscal_year(conn.params["year"], settings)
+    progress("Lecture des écritures de l'exercice", 0, None)
+    try:
+        export = export_period(conn.sheet, settings, first, last, trigger=conn.trigger,
+                               now=conn.now)
+    except ValueError as exc:
+        if type(exc) is not ValueError:      # ExportRefused: explained by the runner
+            raise
+        raise ActionRefused(str(exc)) from None
+    files = [JobFile(export.fec_name, f"text/plain; charset={settings.fec_encoding}", export.fec)]
+    return ActionReport(f"FEC de l'exercice ({export.label}) : {export.pieces} pièce(s), "
+                        f"{len(export.rows)} ligne(s) ; fichier prêt : {export.fec_name}",
+                        {"first": first, "last": last, "pieces": export.pieces,
+                         "lines": len(export.rows)}, files=files)
+
+
 # --- check: the preflight ------------------------------------------------------------------
 
 CHECK_STAGE = "Vérification de la configuration"
@@ -212,5 +244,7 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     Action("validate", "Contrôler l'équilibre", run_validate, ("Contrôle des pièces",)),
     Action("export", "Exporter le mois", run_export, ("Lecture des écritures du mois",),
            params=export_params),
+    Action("export_fec_year", "Exporter le FEC de l'exercice", run_export_fec_year,
+           ("Lecture des écritures de l'exercice",), params=fec_year_params),
     Action("check", "Vérifier la configuration", run_check, (CHECK_STAGE,)),
 )}

@@ -25,6 +25,9 @@ TIMEOUT = "timeout"  # wait `delay` seconds, then close without an answer; nothi
 CRASH = "crash"      # the caller dies while the request is in flight; nothing applied
 CRASH_AFTER = "crash_after"   # the request is applied, then the caller dies before the answer
 KINDS = (ERROR, DROP, LOST, TIMEOUT, CRASH, CRASH_AFTER)
+# A held service answers nobody until released (a test that needs a run still going while it
+# looks); past this, calls go on anyway, so that a test that forgot to release cannot hang.
+HOLD_LIMIT = 30.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,18 @@ class FaultPlan:
     on_crash: Callable[[Fault], None] | None = None
     _counts: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _held: dict[str, threading.Event] = field(default_factory=dict)
+
+    def hold(self, service: str) -> None:
+        """Calls to `service` wait from now until `release` (HOLD_LIMIT at most)."""
+        with self._lock:
+            self._held.setdefault(service, threading.Event()).clear()
+
+    def release(self) -> None:
+        with self._lock:
+            for gate in self._held.values():
+                gate.set()
+            self._held.clear()
 
     def on_call(self, service: str, method: str, path: str) -> Fault | None:
         """Record a call; sleep the latency; return the fault planned for it, if any."""
@@ -72,6 +87,9 @@ class FaultPlan:
                 if self._counts[(service, fault.method)] == fault.call:
                     due = fault
                     break
+            gate = self._held.get(service)
+        if gate is not None:
+            gate.wait(HOLD_LIMIT)
         if self.latency:
             time.sleep(self.latency)
         return due

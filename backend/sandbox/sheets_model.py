@@ -20,6 +20,8 @@ from backend.sandbox.sheets_values import (FORMATTED_VALUE, Locale, is_empty, lo
 
 DEFAULT_ROWS = 1000
 DEFAULT_COLUMNS = 26
+# Google's sizes of a row and a column nobody resized, in pixels.
+DEFAULT_PIXELS = {"ROWS": 21, "COLUMNS": 100}
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,31 @@ class Sheet:
                               if k not in ("rows", "formats")})
         copy.rows = [list(row) for row in self.rows]
         copy.formats = list(self.formats)   # rules are immutable: sharing them is safe
+        for dimension in DEFAULT_PIXELS:
+            copy.__dict__["_pixels_" + dimension] = dict(self.pixel_sizes(dimension))
         return copy
+
+    def pixel_sizes(self, dimension: str) -> dict[int, int]:
+        """Rows' or columns' pixelSize set by updateDimensionProperties, by index; made on
+        first use, as a sheet saved by an older sandbox has none."""
+        return self.__dict__.setdefault("_pixels_" + dimension, {})
+
+    def pixel_size(self, dimension: str, index: int) -> int:
+        return self.pixel_sizes(dimension).get(index, DEFAULT_PIXELS[dimension])
+
+    def _shift_pixels(self, dimension: str, at: int, count: int, inserted: bool) -> None:
+        """Sizes follow their row or column when others are inserted or deleted before it."""
+        sizes = self.pixel_sizes(dimension)
+        moved = {}
+        for index, size in sizes.items():
+            if index < at:
+                moved[index] = size
+            elif inserted:
+                moved[index + count] = size
+            elif index >= at + count:
+                moved[index - count] = size
+        sizes.clear()
+        sizes.update(moved)
 
     # -- properties --------------------------------------------------------------------
 
@@ -194,11 +220,13 @@ class Sheet:
             self.rows[at:at] = [[] for _ in range(count)]
         self.row_count += count
         self.formats = self._shifted_formats(at, count, inserted=True, rows=True)
+        self._shift_pixels("ROWS", at, count, inserted=True)
 
     def delete_rows(self, start: int, end: int) -> None:
         del self.rows[start:end]
         self.row_count -= end - start
         self.formats = self._shifted_formats(start, end - start, inserted=False, rows=True)
+        self._shift_pixels("ROWS", start, end - start, inserted=False)
 
     def insert_columns(self, at: int, count: int) -> None:
         for row in self.rows:
@@ -206,12 +234,14 @@ class Sheet:
                 row[at:at] = [None] * count
         self.column_count += count
         self.formats = self._shifted_formats(at, count, inserted=True, rows=False)
+        self._shift_pixels("COLUMNS", at, count, inserted=True)
 
     def delete_columns(self, start: int, end: int) -> None:
         for row in self.rows:
             del row[start:end]
         self.column_count -= end - start
         self.formats = self._shifted_formats(start, end - start, inserted=False, rows=False)
+        self._shift_pixels("COLUMNS", start, end - start, inserted=False)
 
     def resize(self, row_count: int, column_count: int) -> None:
         """Shrinking the grid drops what lies outside it."""

@@ -17,7 +17,7 @@ from backend.sandbox.sheets_schema import parse_field_mask, request_kinds
 from backend.sandbox.sheets_values import from_extended_value
 
 # Requests that only change how the sheet looks or behaves in the UI: accepted, no effect here.
-COSMETIC = {"autoResizeDimensions", "updateDimensionProperties", "updateBorders", "mergeCells",
+COSMETIC = {"autoResizeDimensions", "updateBorders", "mergeCells",
             "unmergeCells", "setDataValidation", "addConditionalFormatRule",
             "deleteConditionalFormatRule", "updateConditionalFormatRule", "updateBanding",
             "updateEmbeddedObjectBorder"}
@@ -256,6 +256,35 @@ def append_dimension(spreadsheet: Spreadsheet, body: dict, where: str) -> dict:
     return {}
 
 
+DIMENSION_FIELDS = (("pixelSize",), ("hiddenByUser",), ("developerMetadata",))
+
+
+def update_dimension_properties(spreadsheet: Spreadsheet, body: dict, where: str) -> dict:
+    """Rows' or columns' pixelSize, kept (spreadsheets.get does not show it yet); the other
+    DimensionProperties (hiddenByUser, ...) change nothing the sandbox models."""
+    if body.get("dataSourceSheetRange") is not None:
+        raise SheetsError(501, f"{where}data source sheets are not supported by the Sheets "
+                               f"sandbox.")
+    span = body.get("range") or {}
+    dimension = _dimension(span, where)
+    sheet = _sheet(spreadsheet, span.get("sheetId", 0), where)
+    count = _counts(sheet, dimension)
+    start = int(span.get("startIndex", 0))
+    end = int(span.get("endIndex", count))
+    if start < 0 or start > end or end > count:
+        raise invalid(f"{where}Invalid dimension range: startIndex ({start}), endIndex ({end}); "
+                      f"the sheet has {count} {dimension.lower()}.")
+    paths = _mask(body.get("fields"), where, DIMENSION_FIELDS)
+    if ("pixelSize",) in paths:
+        size = int((body.get("properties") or {}).get("pixelSize", 0))
+        if size < 0:
+            raise invalid(f"{where}pixelSize must be non-negative.")
+        sizes = sheet.pixel_sizes(dimension)
+        for index in range(start, end):
+            sizes[index] = size
+    return {}
+
+
 def _grow(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, count: int, where: str) -> None:
     rows = sheet.row_count + (count if dimension == "ROWS" else 0)
     columns = sheet.column_count + (count if dimension == "COLUMNS" else 0)
@@ -333,6 +362,7 @@ HANDLERS: dict[str, Callable[[Spreadsheet, dict, str], dict]] = {
     "deleteDimension": delete_dimension,
     "insertDimension": insert_dimension,
     "appendDimension": append_dimension,
+    "updateDimensionProperties": update_dimension_properties,
     "repeatCell": repeat_cell,
     "updateCells": update_cells,
     "setBasicFilter": set_basic_filter,

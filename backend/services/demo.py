@@ -100,8 +100,8 @@ def run_demo(out: Path, month: str = "2026-10") -> int:
     if export.replaced:
         print("characters transliterated in the files: " + " ".join(sorted(export.replaced)))
     print(f"files: {month_file}  (Inexweb month file, {settings.export_encoding})")
-    print(f"       {fec_file}  (FEC, passes the DGFiP validator's checks)")
-    print(f"       {book}  (the sheet's tabs: Écritures, Anomalies, Paramètres, Historique)")
+    print(f"       {fec_file}  (the month's extract of the FEC, passes the DGFiP validator's checks)")
+    print(f"       {book}  (the sheet's tabs: Écritures, Anomalies, Historique, Paramètres)")
     print(f"       {out / 'stripe'}/  (the demo company's Stripe objects)")
     print(f"time: {seconds:.2f} s")
     return 0

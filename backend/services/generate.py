@@ -337,9 +337,10 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
 
     first_seen = store.sync_anomalies(company, {a.document_id: a.reason for a in result.anomalies},
                                       now=now)
-    sheet.replace(ANOMALIES_SPEC, spreadsheet.anomalies_tab(result.anomalies, first_seen)[1])
+    sheet.replace(ANOMALIES_SPEC, spreadsheet.anomalies_tab(result.anomalies, first_seen,
+                                                            settings.timezone)[1])
     spreadsheet.append_history(sheet, trigger, "Génération des écritures", report.french(), now,
-                               tab_exists=True)
+                               tab_exists=True, zone=settings.timezone)
 
     # Next window: from the oldest document still waiting, or this run's start.
     waiting_since = [d["created"] for d in documents if isinstance(d.get("created"), int) and (

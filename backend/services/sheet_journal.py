@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from backend import spreadsheet
 from backend.core.model import JournalRow
@@ -27,8 +28,11 @@ def _entries(sheet: Spreadsheet, required: bool = True) -> dict[str, list[list]]
     return sheet.read(titles) if titles else {}
 
 
-def _history(sheet: Spreadsheet, trigger: str, action: str, result: str, now: datetime | None) -> None:
-    spreadsheet.append_history(sheet, trigger, action, result, now or datetime.now(timezone.utc))
+def _history(sheet: Spreadsheet, trigger: str, action: str, result: str, now: datetime | None,
+             zone: str = spreadsheet.DEFAULT_ZONE) -> None:
+    """A line in Historique, its time in `zone` (the company's Settings.timezone)."""
+    spreadsheet.append_history(sheet, trigger, action, result, now or datetime.now(timezone.utc),
+                               zone=zone)
 
 
 # --- dedupe ---------------------------------------------------------------------------------
@@ -87,7 +91,8 @@ def dedupe(sheet: Spreadsheet, settings: Settings, trigger: str = "ligne de comm
     for tab, indexes in per_tab.items():
         sheet.delete_rows(tab, sorted(indexes))
     report.rows_removed = sum(report.removed.values())
-    _history(sheet, trigger, "Suppression des doublons", report.french(), now)
+    _history(sheet, trigger, "Suppression des doublons", report.french(), now,
+             settings.timezone)
     return report
 
 
@@ -153,7 +158,8 @@ def validate(sheet: Spreadsheet, settings: Settings, trigger: str = "ligne de co
         bad[problem.tab].add(problem.row - 1)
     for tab in tabs:
         sheet.highlight(tab, sorted(bad.get(tab, ())), clear_others=True)
-    _history(sheet, trigger, "Contrôle de l'équilibre", report.french(), now)
+    _history(sheet, trigger, "Contrôle de l'équilibre", report.french(), now,
+             settings.timezone)
     return report
 
 
@@ -214,10 +220,107 @@ def export_month(sheet: Spreadsheet, settings: Settings, month: str,
         raise ExportRefused([LineProblem("Écritures", 0, "-", f"aucune écriture datée de {month}"
                                                               f"{missing}")])
     replaced: set[str] = set()
-    closing = month_end(rows[0].date)
+    # The month's FEC is an extract, named so: the legal name is the period's (export_period).
     export = MonthExport(month, rows, inexweb.month_file(rows, settings, replaced),
                          fec_checked(rows, settings, customer_names_from_labels(rows, settings),
-                                     replaced), fec.file_name(settings.siren, closing), replaced)
+                                     replaced), fec.extract_name(settings.siren, month), replaced)
     _history(sheet, trigger, f"Export du mois {month}",
-             f"{len(rows)} lignes exportées (Inexweb et FEC)", now)
+             f"{len(rows)} lignes exportées (Inexweb et FEC)", now, settings.timezone)
+    return export
+
+
+# --- the FEC of a period --------------------------------------------------------------------
+
+FRENCH_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                 "septembre", "octobre", "novembre", "décembre")
+MONTH_FORM = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+def french_month(month: str) -> str:
+    """"2026-10" -> "octobre 2026"."""
+    year, number = month.split("-")
+    return f"{FRENCH_MONTHS[int(number) - 1]} {year}"
+
+
+def period_error(first: str, last: str) -> str | None:
+    """What is wrong with the period `first`..`last` (AAAA-MM each, both included), in French;
+    None when it is a period."""
+    for month in (first, last):
+        if not MONTH_FORM.fullmatch(month or ""):
+            return f"mois « {str(month)[:20]} » invalide : AAAA-MM attendu, par exemple 2026-10"
+    if first > last:
+        return (f"la période commence ({french_month(first)}) après sa fin "
+                f"({french_month(last)})")
+    return None
+
+
+def fiscal_year(year: int, settings: Settings) -> tuple[str, str]:
+    """The first and last months of the fiscal year starting in `year` (settings'
+    fiscal_year_start): 2026 from 07 is 2026-07 to 2027-06."""
+    start = int(settings.fiscal_year_start)
+    if start == 1:
+        return f"{year:04d}-01", f"{year:04d}-12"
+    return f"{year:04d}-{start:02d}", f"{year + 1:04d}-{start - 1:02d}"
+
+
+@dataclass
+class PeriodExport:
+    first: str                  # AAAA-MM
+    last: str                   # AAAA-MM, included
+    rows: list[JournalRow]
+    pieces: int
+    fec: bytes
+    fec_name: str               # the legal name, with the period's closing date
+    replaced: set[str]
+
+    @property
+    def label(self) -> str:
+        return period_label(self.first, self.last)
+
+
+class NothingToExport(ExportRefused):
+    """The period holds no entry: a refusal said in one sentence, no line to point at."""
+
+    def __init__(self, message: str) -> None:
+        self.problems = []
+        ValueError.__init__(self, message)
+
+
+def period_label(first: str, last: str) -> str:
+    """"janvier 2026 à décembre 2026", or the one month."""
+    if first == last:
+        return french_month(first)
+    return f"{french_month(first)} à {french_month(last)}"
+
+
+def export_period(sheet: Spreadsheet, settings: Settings, first: str, last: str,
+                  trigger: str = "ligne de commande", now: datetime | None = None) -> PeriodExport:
+    """The FEC of the months `first` to `last` (AAAA-MM, both included), from every entries
+    tab of the sheet as it is: one EcritureNum sequence over the period, pièces in the month
+    files' order (by date, the sheet's order within a day), so that the period's numbers are
+    the months' numbers shifted by the pièces of the months before."""
+    wrong = period_error(first, last)
+    if wrong:
+        raise ValueError(wrong)
+    if not settings.siren:
+        raise ValueError("le SIREN n'est pas renseigné dans les paramètres : il nomme le FEC")
+    tabs = _entries(sheet, required=False)
+    lines = [l for l in parse_tabs(tabs, settings)
+             if l.row is None or first <= f"{l.row.date:%Y-%m}" <= last]
+    problems = check_lines(lines)
+    if problems:
+        raise ExportRefused(problems)
+    rows = [l.row for l in lines]
+    closing = month_end(date.fromisoformat(f"{last}-01"))
+    export = PeriodExport(first, last, rows, len(fec.group_entries(rows)), b"",
+                          fec.file_name(settings.siren, closing), set())
+    if not rows:
+        missing = f" ; {NO_ENTRIES_TAB}" if not tabs else ""
+        raise NothingToExport(f"Aucune écriture sur la période ({export.label}) dans la "
+                              f"feuille{missing} : aucun FEC écrit.")
+    export.fec = fec_checked(rows, settings, customer_names_from_labels(rows, settings),
+                             export.replaced)
+    _history(sheet, trigger, f"Export du FEC ({export.label})",
+             f"{export.pieces} pièce(s), {len(rows)} ligne(s) exportées : {export.fec_name}", now,
+             settings.timezone)
     return export

@@ -459,5 +459,5 @@ def sync(hubspot, stripe, store: LedgerStore, settings: Settings, company: str, 
         report.seconds = time.perf_counter() - started
     if sheet is not None and not dry_run:
         spreadsheet.append_history(sheet, trigger, "Synchronisation HubSpot–Stripe",
-                                   report.french(), now)
+                                   report.french(), now, zone=settings.timezone)
     return report

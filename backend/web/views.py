@@ -5,17 +5,18 @@ reports' French lines and summaries, files are listed by name and size."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from backend.auth.companies import Company
 from backend.jobs.actions import Action
 from backend.jobs.model import Job
+from backend.spreadsheet import local_time
 
 
 def french_time(at: datetime | None, timezone: str) -> str:
+    """`at` (UTC, as stored) in the company's zone, as the sheet's Historique shows it."""
     if at is None:
         return ""
-    return at.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y à %H:%M")
+    return local_time(at, timezone).strftime("%d/%m/%Y à %H:%M")
 
 
 def job_view(job: Job, actions: dict[str, Action], company: Company) -> dict:

@@ -38,7 +38,7 @@ PARAMETERS = "Paramètres"
 PARAM = {key: f"Paramètres!B{row}" for row, (key, _value, _what)
          in enumerate(to_rows(demo_settings()), start=2)}
 SETTINGS_REFUSED = "Paramètres invalides : "
-FEC_NAME = f"{demo_settings().siren}FEC20261031.txt"     # the configuration's SIREN, always
+FEC_NAME = f"FEC-extrait-{demo_settings().siren}-2026-10.txt"   # the configuration's SIREN, always
 
 
 def E(name: str, given: str, edits: list, action: str, expect: Expect, finding: str = "",

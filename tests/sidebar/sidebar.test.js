@@ -1,7 +1,8 @@
 'use strict';
 // The sidebar in a real headless Chromium, against the local backend and sandboxes, through
 // the google.script.run stand-in: each button clicked, its progress and its result seen, on
-// the demo company. Screenshots go to docs/screenshots/.
+// the demo company. Screenshots go to SCREENSHOTS_DIR (a temp folder unless set; `make
+// screenshots` sets docs/screenshots/: tests/sidebar/harness.js).
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -125,8 +126,19 @@ test('generate: progress while it runs, then the entries and the anomalies with 
   await screenshot(page, 'preview-anomalies.png');
 });
 
+// The sandbox's Sheets held until released (/preview/hold): validate surely still runs while
+// the second person looks and starts, however fast or loaded the machine is.
+async function holdSheets() {
+  assert.equal((await fetch(new URL('hold/sheets', preview.url), { method: 'POST' })).status, 200);
+}
+
+async function release() {
+  assert.equal((await fetch(new URL('release', preview.url), { method: 'POST' })).status, 200);
+}
+
 test('a second person opening the sidebar during a run follows that run, and starting again makes no second job', async () => {
   const second = await context.newPage();
+  await holdSheets();
   try {
     await sidebar.locator('[data-action="validate"]').click();
     await sidebar.locator('#job').waitFor({ state: 'visible' });
@@ -147,10 +159,12 @@ test('a second person opening the sidebar during a run follows that run, and sta
       assert.match(answer.message, /Une action est déjà en cours : Contrôler l'équilibre/);
     }
     assert.equal(answers[0].job.id, answers[1].job.id);
+    await release();
     await other.locator('#job').waitFor({ state: 'hidden', timeout: RESULT_TIMEOUT });
     assert.match(await other.locator('#result-message').textContent(), /^Journal équilibré : 498 pièce\(s\), 1722 ligne\(s\) vérifiées$/);
     await sidebar.locator('#job').waitFor({ state: 'hidden', timeout: RESULT_TIMEOUT });
   } finally {
+    await release();
     await second.close();
   }
 });
@@ -173,9 +187,9 @@ test('export: the month\'s Inexweb file and FEC, downloaded from the sidebar', a
   assert.equal(await sidebar.locator('#month').inputValue(), '2026-10');
   const result = await runAction('export');
   assert.equal(result.outcome, 'ok');
-  assert.match(result.message, /^Mois exporté \(octobre 2026\) : 1719 ligne\(s\) ; fichiers prêts : inexweb-2026-10\.txt \(Inexweb\) et 918345620FEC20261031\.txt \(FEC\)$/);
+  assert.match(result.message, /^Mois exporté \(octobre 2026\) : 1719 ligne\(s\) ; fichiers prêts : inexweb-2026-10\.txt \(Inexweb\) et FEC-extrait-918345620-2026-10\.txt \(FEC\)$/);
   const files = await sidebar.locator('#files li span').allTextContents();
-  assert.deepEqual(files, ['inexweb-2026-10.txt', '918345620FEC20261031.txt']);
+  assert.deepEqual(files, ['inexweb-2026-10.txt', 'FEC-extrait-918345620-2026-10.txt']);
   await screenshot(frame(), 'sidebar-export.png');
 
   const [download] = await Promise.all([
@@ -191,7 +205,7 @@ test('export: the month\'s Inexweb file and FEC, downloaded from the sidebar', a
 
   const [fec] = await Promise.all([
     page.waitForEvent('download'),
-    sidebar.locator('[data-file="918345620FEC20261031.txt"]').click()
+    sidebar.locator('[data-file="FEC-extrait-918345620-2026-10.txt"]').click()
   ]);
   const fecText = fs.readFileSync(await fec.path(), 'utf8');
   assert.ok(fecText.startsWith('JournalCode\tJournalLib\tEcritureNum\tEcritureDate'));

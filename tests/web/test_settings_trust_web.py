@@ -54,7 +54,8 @@ def test_the_sheet_cannot_change_the_siren_of_the_fec(web):
     export = web.run("export", {"month": "2026-10"})
     assert export["outcome"] == "ok", export["message"]
     names = [f["name"] for f in export["files"]]
-    assert names == ["inexweb-2026-10.txt", "918345620FEC20261031.txt"]    # the configuration's
+    # The configuration's SIREN:
+    assert names == ["inexweb-2026-10.txt", "FEC-extrait-918345620-2026-10.txt"]
     for name in names:
         answer = web.get(f"/jobs/{export['id']}/files/{name}")
         assert answer.status_code == 200

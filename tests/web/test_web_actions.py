@@ -14,7 +14,8 @@ def test_status_before_anything(web):
     assert status["company"] == {"id": "demo", "name": "La Maison du Coworking"}
     assert status["email"] == USER
     assert [a["name"] for a in status["actions"]] == [
-        "sync_products", "sync_customers", "generate", "dedupe", "validate", "export", "check"]
+        "sync_products", "sync_customers", "generate", "dedupe", "validate", "export",
+        "export_fec_year", "check"]
     assert all(a["available"] for a in status["actions"])
     assert status["active_job"] is None and status["last_job"] is None
     assert status["last_generation"] is None and status["anomalies"] is None
@@ -55,7 +56,7 @@ def test_settings_are_read_from_the_parametres_tab(web):
     web.run("generate")                 # creates the tab with the company's settings
     set_parameter(web, "fec_separator", "|")
     export = web.run("export", {"month": "2026-10"})
-    fec = web.get(f"/jobs/{export['id']}/files/918345620FEC20261031.txt")
+    fec = web.get(f"/jobs/{export['id']}/files/FEC-extrait-918345620-2026-10.txt")
     assert fec.data.startswith(b"JournalCode|JournalLib|")
     set_parameter(web, "timezone", "Mars/Olympus")
     refused = web.run("validate")
@@ -73,14 +74,15 @@ def test_dedupe_validate_and_export(web):
     assert validate["message"] == "Journal équilibré : 498 pièce(s), 1722 ligne(s) vérifiées"
     export = web.run("export", {"month": "2026-10"})
     assert export["outcome"] == "ok"
-    assert [f["name"] for f in export["files"]] == ["inexweb-2026-10.txt", "918345620FEC20261031.txt"]
+    assert [f["name"] for f in export["files"]] == ["inexweb-2026-10.txt",
+                                                    "FEC-extrait-918345620-2026-10.txt"]
     answer = web.get(f"/jobs/{export['id']}/files/inexweb-2026-10.txt")
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == "text/plain; charset=windows-1252"
     assert answer.headers["Content-Disposition"] == "attachment; filename=inexweb-2026-10.txt"
     assert answer.data.startswith("Date\tCode journal\tPièce".encode("cp1252"))
     assert answer.data.count(b"\r\n") == 1720
-    fec = web.get(f"/jobs/{export['id']}/files/918345620FEC20261031.txt")
+    fec = web.get(f"/jobs/{export['id']}/files/FEC-extrait-918345620-2026-10.txt")
     assert fec.data.startswith(b"JournalCode\tJournalLib")
     actions = [row[2] for row in web.sheet()["Historique"][1:]]
     assert actions == ["Génération des écritures", "Suppression des doublons",

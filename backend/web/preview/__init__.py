@@ -74,6 +74,22 @@ def token():
     return jsonify(token=c["PREVIEW_ISSUER"].token(c["PREVIEW_EMAIL"], c["PREVIEW_AUDIENCE"]))
 
 
+@bp.post("/hold/<service>")
+def hold(service: str):
+    """The sandbox's `service` answers nobody until /release (the browser tests: a second
+    person opens the sidebar while a run is surely still going, whatever the machine's speed)."""
+    if service not in ("stripe", "sheets", "hubspot"):
+        return jsonify(error="unknown service"), 404
+    current_app.config["PREVIEW_PLAN"].hold(service)
+    return jsonify(held=service)
+
+
+@bp.post("/release")
+def release():
+    current_app.config["PREVIEW_PLAN"].release()
+    return jsonify(released=True)
+
+
 @bp.get("/sheet")
 def sheet():
     """The demo spreadsheet's tabs, the first rows of each, for the page's sheet view."""

@@ -5,7 +5,9 @@ Starts, in this process: the Stripe, HubSpot and Google Sheets sandboxes on loop
 demo company ("La Maison du Coworking") and an empty spreadsheet; a local token issuer; the
 backend (the production app, its jobs in a worker thread, its ledger store in a SQLite file);
 and serves the preview page: the spreadsheet's tabs beside the sidebar, whose buttons run the
-real Code.gs through a stand-in of google.script.run. Open the address it prints.
+real Code.gs through a stand-in of google.script.run. Open the address it prints. It opens
+on the demo company's month (DEMO_COMPANY["month"], where its invoices fall), as on the
+morning after it; --month picks another.
 
     python -m backend.web.preview [--port 8080] [--month 2026-10] [--latency 0.1]
 """
@@ -27,7 +29,6 @@ from backend.auth.local_issuer import LocalIssuer
 from backend.core.settings import from_mapping
 from backend.demo import DEMO_COMPANY, build_demo_company
 from backend.demo.hubspot import build_demo_hubspot, with_duplicate_customer
-from backend.jobs.actions import previous_month
 from backend.sandbox.local import HUBSPOT_TOKEN, STRIPE_KEY, LocalSandbox
 from backend.secrets import MemorySecrets
 from backend.store.ledger import LedgerStore
@@ -81,6 +82,7 @@ def preview_config(sandbox: LocalSandbox, issuer: LocalIssuer, store: LedgerStor
         "PREVIEW_COMPANY": COMPANY_ID,
         "PREVIEW_TITLE": title,
         "PREVIEW_SHEET": lambda: sheet.read(sheet.tab_titles()),
+        "PREVIEW_PLAN": sandbox.plan,
     }
 
 
@@ -89,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
     parser.add_argument("--port", type=int, default=8080, help="port (0: any free one)")
-    parser.add_argument("--month", help="the demo company's month, AAAA-MM (default: last month)")
+    parser.add_argument("--month", default=DEMO_COMPANY["month"],
+                        help=f"the demo company's month, AAAA-MM (default: {DEMO_COMPANY['month']})")
     parser.add_argument("--latency", type=float, default=0.05,
                         help="seconds added to each sandbox call, to watch the progress bar")
     parser.add_argument("--database", help="ledger store file (default: a new one in a temp dir)")
@@ -101,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     from backend.web import create_app
     configure_logs(logging.INFO)   # readable lines, request values escaped (backend/logs.py)
 
-    month = args.month or previous_month(datetime.now(timezone.utc), "Europe/Paris")
-    clock = month_clock(month) if args.month else (lambda: datetime.now(timezone.utc))
+    # The demo month, not the current one, where the demo company has nothing (issue 14); the
+    # clock is the morning after it, so that the sidebar offers that month to export.
+    month = args.month
+    clock = month_clock(month)
     workdir = Path(tempfile.mkdtemp(prefix="journal-preview-"))
     database = Path(args.database) if args.database else workdir / "ledger.db"
     title = f"Journal des ventes — {DEMO_COMPANY['name']}"
