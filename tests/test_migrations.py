@@ -124,9 +124,12 @@ def record_delivery(store: LedgerStore, delivery_id: str) -> None:
         store.record_delivery(COMPANY, "stripe", delivery_id, now=T0)
         return
     with schema.begin_write(store.engine) as conn:
-        conn.execute(sa.text("INSERT INTO webhook_deliveries (source, delivery_id, received_at) "
-                             "VALUES ('stripe', :d, :t)"), {"d": delivery_id,
-                                                           "t": T0.replace(tzinfo=None)})
+        # Typed, so that SQLAlchemy writes the time as the store does (sqlite3's own datetime
+        # adapter is deprecated since Python 3.12).
+        insert = sa.text("INSERT INTO webhook_deliveries (source, delivery_id, received_at) "
+                         "VALUES ('stripe', :d, :t)")
+        insert = insert.bindparams(sa.bindparam("t", type_=sa.DateTime()))
+        conn.execute(insert, {"d": delivery_id, "t": T0.replace(tzinfo=None)})
 
 
 def assert_rows_kept(store: LedgerStore, level: int) -> None:
