@@ -4,42 +4,34 @@ period, the legal name with the period's closing date; a month's FEC is an extra
 import copy
 import random
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from demo_sheet import NOW, SETTINGS, generated, sheet  # noqa: F401 (fixtures)
 
-from backend.adapters.memory import MemorySpreadsheet, MemoryStripe
+from backend.adapters.memory import MemorySpreadsheet
 from backend.adapters.xlsx_workbook import XlsxSpreadsheet
 from backend.cli import EXIT_INPUT, main
-from backend.core.settings import SHEET_KEYS, Settings, SettingsError, from_mapping, to_rows
-from backend.demo import DEMO_COMPANY, build_demo_company
+from backend.core.settings import (
+    SHEET_KEYS,
+    Settings,
+    SettingsError,
+    from_mapping,
+    to_rows,
+)
+from backend.demo import DEMO_COMPANY
 from backend.formats.fec_validator import check_file_name, validate_fec
-from backend.services.generate import entry_tab_spec, generate
-from backend.services.sheet_journal import (ExportRefused, NothingToExport, export_month,
-                                            export_period, fiscal_year)
-from backend.store.ledger import LedgerStore
+from backend.services.generate import entry_tab_spec
+from backend.services.sheet_journal import (
+    ExportRefused,
+    NothingToExport,
+    export_month,
+    export_period,
+    fiscal_year,
+)
 
-NOW = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)
-SETTINGS = Settings(axis_names=tuple(DEMO_COMPANY["axis_names"]), siren=DEMO_COMPANY["siren"])
 SIREN = DEMO_COMPANY["siren"]
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    """The demo company's month: 498 pièces, October, and one dated 1 November."""
-    store = LedgerStore(f"sqlite:///{tmp_path_factory.mktemp('s') / 'l.db'}")
-    store.migrate()
-    sheet = MemorySpreadsheet()
-    generate(MemoryStripe(build_demo_company()), sheet, store, SETTINGS, "mdc", now=NOW)
-    return sheet
-
-
-@pytest.fixture
-def sheet(generated):
-    copy_ = MemorySpreadsheet()
-    copy_.tabs = copy.deepcopy(generated.tabs)
-    return copy_
 
 
 def pieces(days: list[date], prefix: str, seed: int) -> list[list]:

@@ -1,38 +1,16 @@
 """Dedupe, validate and export on the sheet as the accountant left it."""
 
 import copy
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from demo_sheet import NOW, SETTINGS, generated, sheet  # noqa: F401 (fixtures)
 
-from backend.adapters.memory import MemorySpreadsheet, MemoryStripe
 from backend.core.settings import Settings
-from backend.demo import DEMO_COMPANY, build_demo_company
 from backend.formats.fec_validator import validate_fec
 from backend.journal_sheet import LayoutError, parse_tab
-from backend.services.generate import generate
 from backend.services.sheet_journal import ExportRefused, dedupe, export_month, validate
-from backend.store.ledger import LedgerStore
-
-NOW = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)
-SETTINGS = Settings(axis_names=tuple(DEMO_COMPANY["axis_names"]), siren=DEMO_COMPANY["siren"])
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    store = LedgerStore(f"sqlite:///{tmp_path_factory.mktemp('s') / 'l.db'}")
-    store.migrate()
-    sheet = MemorySpreadsheet()
-    generate(MemoryStripe(build_demo_company()), sheet, store, SETTINGS, "mdc", now=NOW)
-    return sheet
-
-
-@pytest.fixture
-def sheet(generated):
-    copy_ = MemorySpreadsheet()
-    copy_.tabs = copy.deepcopy(generated.tabs)
-    return copy_
 
 
 def body(sheet):

@@ -198,13 +198,21 @@ def update_spreadsheet_properties(spreadsheet: Spreadsheet, body: dict, where: s
 
 # ---------------------------------------------------------------------------- dimensions
 
-def delete_dimension(spreadsheet: Spreadsheet, body: dict, where: str) -> dict:
+def _dimension_range(spreadsheet: Spreadsheet, body: dict, where: str,
+                     end_defaults_to_start: bool = False) -> tuple[Sheet, str, int, int, int]:
+    """(sheet, ROWS or COLUMNS, how many it has, startIndex, endIndex) of a request's
+    DimensionRange; a missing endIndex is the sheet's end (or the start, for an insert)."""
     span = body.get("range") or {}
     dimension = _dimension(span, where)
     sheet = _sheet(spreadsheet, span.get("sheetId", 0), where)
     count = _counts(sheet, dimension)
     start = int(span.get("startIndex", 0))
-    end = int(span.get("endIndex", count))
+    end = int(span.get("endIndex", start if end_defaults_to_start else count))
+    return sheet, dimension, count, start, end
+
+
+def delete_dimension(spreadsheet: Spreadsheet, body: dict, where: str) -> dict:
+    sheet, dimension, count, start, end = _dimension_range(spreadsheet, body, where)
     noun = "row" if dimension == "ROWS" else "column"
     if start < 0 or start >= end:
         raise invalid(f"{where}Invalid dimension range: startIndex ({start}) must be less than "
@@ -222,12 +230,8 @@ def delete_dimension(spreadsheet: Spreadsheet, body: dict, where: str) -> dict:
 
 
 def insert_dimension(spreadsheet: Spreadsheet, body: dict, where: str) -> dict:
-    span = body.get("range") or {}
-    dimension = _dimension(span, where)
-    sheet = _sheet(spreadsheet, span.get("sheetId", 0), where)
-    count = _counts(sheet, dimension)
-    start = int(span.get("startIndex", 0))
-    end = int(span.get("endIndex", start))
+    sheet, dimension, count, start, end = _dimension_range(spreadsheet, body, where,
+                                                           end_defaults_to_start=True)
     if start < 0 or start >= end or start > count:
         raise invalid(f"{where}Invalid dimension range: startIndex ({start}), endIndex ({end}); "
                       f"the sheet has {count} {dimension.lower()}.")
@@ -265,12 +269,7 @@ def update_dimension_properties(spreadsheet: Spreadsheet, body: dict, where: str
     if body.get("dataSourceSheetRange") is not None:
         raise SheetsError(501, f"{where}data source sheets are not supported by the Sheets "
                                f"sandbox.")
-    span = body.get("range") or {}
-    dimension = _dimension(span, where)
-    sheet = _sheet(spreadsheet, span.get("sheetId", 0), where)
-    count = _counts(sheet, dimension)
-    start = int(span.get("startIndex", 0))
-    end = int(span.get("endIndex", count))
+    sheet, dimension, count, start, end = _dimension_range(spreadsheet, body, where)
     if start < 0 or start > end or end > count:
         raise invalid(f"{where}Invalid dimension range: startIndex ({start}), endIndex ({end}); "
                       f"the sheet has {count} {dimension.lower()}.")
