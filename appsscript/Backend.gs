@@ -145,12 +145,25 @@ function fetchBackend_(method, path, fields, spreadsheetId) {
     var status = response.getResponseCode();
     if (status >= 200 && status < 300) return { response: response };
     var data = parseJson_(response.getContentText());
-    return { error: (data && data.error) || ('Le serveur a répondu ' + status + '.'), status: status };
+    return { error: (data && data.error) || statusMessage_(status), status: status };
   } catch (e) {
     if (e instanceof UserError_) return { error: e.message };
     console.error('backend call ' + method + ' ' + path + ' failed: ' + e);
     return { error: UNREACHABLE };
   }
+}
+
+/**
+ * An answer with no message of ours (Google's front end, a proxy): what it means for her,
+ * the code kept for whoever she asks for help.
+ * @param {number} status
+ * @return {string}
+ */
+function statusMessage_(status) {
+  if (status >= 500) {
+    return 'Le serveur de comptabilité ne répond pas (erreur ' + status + ') : réessayez dans quelques minutes.';
+  }
+  return 'Le serveur de comptabilité a refusé la demande (erreur ' + status + ').';
 }
 
 /** The spreadsheet's BACKEND_COMPANY; null outside a document (getDocumentProperties() is then null). */

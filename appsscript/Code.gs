@@ -67,6 +67,7 @@ function startGenerate() { return startAction_('generate'); }
 function startDedupe() { return startAction_('dedupe'); }
 function startValidate() { return startAction_('validate'); }
 function startExport(month) { return startAction_('export', { month: month || '' }); }
+function startExportFecYear(year) { return startAction_('export_fec_year', { year: year || '' }); }
 function startCheck() { return startAction_('check'); }
 
 // The menu starts an action and opens the sidebar, which picks the running job up.
@@ -80,10 +81,16 @@ function getJob(jobId) {
   return callBackend_('get', '/jobs/' + encodeURIComponent(String(jobId)));
 }
 
-/** The company's status (running job, last run, anomalies) and the daily trigger's state. */
+/**
+ * The company's status (running job, last run, anomalies), the daily trigger's state and the
+ * last daily run's failure, if any (read from the document, so it is there when the backend
+ * is down too: then `error` says so beside it).
+ */
 function getStatus() {
   var status = callBackend_('get', '/status');
   status.daily = dailyTriggerState_();
+  // The trigger's own failure (recorded in the document), else the daily job's in the backend.
+  status.daily_failure = dailyFailure_() || status.daily_failure || null;
   return status;
 }
 
@@ -119,7 +126,9 @@ function openAnomalies() {
  */
 function startAction_(action, params) {
   return withLock_(function () {
-    return callBackend_('post', '/actions/' + action, { params: params || {} });
+    var answer = callBackend_('post', '/actions/' + action, { params: params || {} });
+    if (action === 'generate' && !answer.error) clearDailyFailure_();   // the day's entries come now
+    return answer;
   });
 }
 
@@ -138,11 +147,12 @@ function startFromMenu_(start) {
  * running job to a second start anyway.
  * @template T
  * @param {function(): T} work
+ * @param {number} [waitMs] how long to wait for the lock (LOCK_WAIT_MS by default)
  * @return {T | {error: string, busy: boolean}}
  */
-function withLock_(work) {
+function withLock_(work, waitMs) {
   var lock = LockService.getDocumentLock() || LockService.getUserLock();
-  if (!lock.tryLock(LOCK_WAIT_MS)) {
+  if (!lock.tryLock(waitMs || LOCK_WAIT_MS)) {
     return { error: 'Une autre action est en cours de lancement dans cette feuille ; réessayez dans un instant.', busy: true };
   }
   try {

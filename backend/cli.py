@@ -195,6 +195,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     month_file = write_atomic(out / f"inexweb-{args.month}.txt", export.inexweb)
     fec_file = write_atomic(out / export.fec_name, export.fec)
     print(f"exported {len(export.rows)} line(s) of {args.month}: {month_file}, {fec_file}")
+    if export.elsewhere:      # why the sheet holds more lines than the month's files
+        from backend.services.month_files import difference_english
+        for line in difference_english(args.month, len(export.rows), export.elsewhere):
+            print(line)
     return 0
 
 

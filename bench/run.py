@@ -3,6 +3,7 @@ local sandbox with a set latency per call.
 
     python -m bench.run [--latency 0.05] [--sizes 500,5000,50000] [--quick]
                         [--naive-sample 500] [--parallelism 8] [--rate 80]
+                        [--finalizations 500] [--finalization-only]
                         [--sandbox-in-process] [--profile] [--json FILE]
 
 Every measurement runs in a fresh interpreter; the sandbox (Stripe and Sheets on loopback,
@@ -18,7 +19,7 @@ import math
 import sys
 import time
 
-from bench import core_speed, generation, hubspot_sync, naive
+from bench import core_speed, finalization, generation, hubspot_sync, naive
 from bench.isolate import isolated
 from bench.machine import load_average, machine
 from bench.table import Row, count, duration, megabytes, rate, ratio, render
@@ -55,6 +56,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures to FILE")
     parser.add_argument("--hubspot-only", action="store_true",
                         help="measure point 4 alone (the HubSpot sync) and print its rows")
+    parser.add_argument("--finalizations", type=int, default=None,
+                        help="drafts finalized in the finalization-to-sheet burst (default 500; "
+                             "--quick 100)")
+    parser.add_argument("--finalization-only", action="store_true",
+                        help="measure point 5 alone (finalization to sheet) and print its rows")
     parser.add_argument("--render", metavar="FILE",
                         help="print the table of figures saved with --json, measuring nothing")
     args = parser.parse_args(argv)
@@ -62,6 +68,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.sizes = sorted({int(s.replace("_", "")) for s in (args.sizes or default).split(",")})
     if args.naive_sample is None:
         args.naive_sample = 50 if args.quick else 500
+    if args.finalizations is None:
+        args.finalizations = 100 if args.quick else 500
     return args
 
 
@@ -73,6 +81,19 @@ def main(argv=None) -> int:
         return 0
     started = time.perf_counter()
     load_before = load_average()
+    if args.finalization_only:
+        say(f"finalization to sheet, {count(args.finalizations)} drafts, two bursts...")
+        fin = isolated(finalization.measure_both, args.finalizations, args.latency,
+                       args.sandbox_in_process)
+        title = [(f"Benchmarks (issues 6 and 14), point 5 alone: sandbox latency "
+                  f"{args.latency * 1000:.0f} ms per call; whole run "
+                  f"{duration(time.perf_counter() - started)}")]
+        column = [args.finalizations]
+        print(render(title, column, finalization.rows(fin, column), finalization.NOTES))
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as out:
+                json.dump({"args": vars(args), "finalization": fin}, out, indent=2, default=str)
+        return 0
     if args.hubspot_only:
         say("4/4 HubSpot sync, 2,000 companies and 50 products, two runs...")
         hub = isolated(hubspot_sync.measure_sync, args.latency, args.sandbox_in_process)
@@ -99,11 +120,15 @@ def main(argv=None) -> int:
     slow = isolated(naive.measure_naive, args.naive_sample, args.latency)
     say("4/4 HubSpot sync, 2,000 companies and 50 products, two runs...")
     hub = isolated(hubspot_sync.measure_sync, args.latency, args.sandbox_in_process)
+    say(f"then finalization to sheet, {count(args.finalizations)} drafts, two bursts...")
+    fin = isolated(finalization.measure_both, args.finalizations, args.latency,
+                   args.sandbox_in_process)
     elapsed = time.perf_counter() - started
 
     results = {"machine": machine(), "args": {k: v for k, v in vars(args).items()},
                "load_average": {"before": load_before, "after": load_average()},
-               "elapsed": elapsed, "core": core, "ours": ours, "naive": slow, "hubspot": hub}
+               "elapsed": elapsed, "core": core, "ours": ours, "naive": slow, "hubspot": hub,
+               "finalization": fin}
     print(report(results))
     if args.profile and "profile" in core:
         print("\nProfile of the core (journal_documents, largest size):\n" + core["profile"])
@@ -222,6 +247,8 @@ def report(results: dict) -> str:
     # 4. HubSpot
     if results.get("hubspot"):
         rows += hubspot_rows(results["hubspot"], sizes)
+    if results.get("finalization"):
+        rows += finalization.rows(results["finalization"], sizes)
 
     mem_method = next(iter(ours.values()))["memory_method"]
     notes = [
@@ -238,6 +265,8 @@ def report(results: dict) -> str:
     ]
     if results.get("hubspot"):
         notes += HUBSPOT_NOTES
+    if results.get("finalization"):
+        notes += finalization.NOTES
     if quota and quota["refused_at"]:
         notes.append(f"Quota check: with write_quota_per_minute={quota['per_minute']} the Sheets "
                      f"sandbox refused append #{quota['refused_at']} of the minute: "
@@ -274,17 +303,17 @@ def hubspot_rows(h: dict, sizes) -> list[Row]:
         rows.append(Row(f"{name}: HubSpot calls", [count(r["calls"]["hubspot"])] + pad,
                         f"batches of 100, no per-record call ({count(records)} records)",
                         "yes" if per_100 else "no: per-record calls"))
-        rows.append(Row(f"  Stripe calls / Stripe writes (POST)",
+        rows.append(Row("  Stripe calls / Stripe writes (POST)",
                         [f"{count(r['calls']['stripe'])} / {count(r['sandbox']['stripe_writes'])}"]
                         + pad, *(("almost no write", "yes" if r["sandbox"]["stripe_writes"] <= 5
                                   else f"no: {r['sandbox']['stripe_writes']} writes")
                                  if r is second else ("", ""))))
-        rows.append(Row(f"  HubSpot writes (batch updates)",
+        rows.append(Row("  HubSpot writes (batch updates)",
                         [count(r["sandbox"]["hubspot_writes"])] + pad))
-        rows.append(Row(f"  created / updated / linked / problems",
+        rows.append(Row("  created / updated / linked / problems",
                         [f"{r['created']:,} / {r['updated']} / {r['linked']} / {r['problems']}"]
                         + pad))
-        rows.append(Row(f"  wall time of sync()", [duration(r["wall"])] + pad))
+        rows.append(Row("  wall time of sync()", [duration(r["wall"])] + pad))
     return rows
 
 

@@ -72,7 +72,7 @@ def test_export_month_from_the_sheet_with_corrections(sheet):
     assert "Libellé corrigé à la main" in text
     assert text.count("\r\n") == 1 + len(export.rows)
     assert all(r.date.strftime("%Y-%m") == "2026-10" for r in export.rows)
-    assert "Historique" in sheet.tabs and sheet.tabs["Historique"][-1][2] == "Export du mois 2026-10"
+    assert "Historique" in sheet.tabs and sheet.tabs["Historique"][-1][2] == "Export du mois d'octobre 2026"
 
 
 def test_export_refuses_a_month_that_does_not_balance(sheet):

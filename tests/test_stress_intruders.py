@@ -76,7 +76,7 @@ def test_the_matrix_counts_every_kind_of_defect():
     assert any(line.startswith("wrong audience on POST /actions/generate: status 202") and
                "jobs created 1" in line for line in opened), opened
     assert any(line.startswith("wrong audience on GET /status: status 200") for line in opened)
-    assert out.ran["jobs created"] >= 2 and out.ran["sandbox calls"] > 0
+    assert out.ran["jobs created"] >= 2 and out.ran["sandbox calls"] > 0, (out.ran, out.wrong)
     assert out.applied_twice == out.replays == 4
     # Nothing else went wrong: each counter saw its own defect only.
     others = [line for line in out.wrong if not line.startswith(("wrong audience on ",

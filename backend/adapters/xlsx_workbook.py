@@ -26,6 +26,11 @@ from backend import spreadsheet
 from backend.adapters.files import write_atomic
 from backend.adapters.memory import MemorySpreadsheet
 from backend.formats.cells import would_compute
+from backend.journal_sheet import is_entries_tab
+
+# The tab of a month's workbook holding the lines dated in other months
+# (backend/services/month_files.py).
+OTHER_MONTHS = "Autres mois"
 
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
@@ -73,6 +78,9 @@ def write_workbook(path: str | Path, tabs: list[Tab]) -> Path:
     book = Workbook()
     book.remove(book.active)
     order = spreadsheet.tab_order([tab.title for tab in tabs])
+    if OTHER_MONTHS in order:   # a month's lines dated elsewhere: right after its entries
+        order.remove(OTHER_MONTHS)
+        order.insert(sum(1 for t in order if is_entries_tab(t)), OTHER_MONTHS)
     for tab in sorted(tabs, key=lambda t: order.index(t.title)):
         sheet = book.create_sheet(tab.title)
         for column, title in enumerate(tab.header, start=1):

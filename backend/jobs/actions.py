@@ -26,8 +26,6 @@ from backend.jobs.failures import ActionRefused
 from backend.jobs.model import JobFile
 from backend.ports import Progress
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
 PREPARE = "Lecture des paramètres"
 
 
@@ -82,20 +80,46 @@ def not_yet(what: str) -> Callable[[ActionConnections, Progress], ActionReport]:
 
 # --- sync: HubSpot and Stripe kept in step -------------------------------------------------
 
+# What needs her, first in the sidebar: a short list of {"title", "items"}, the title a count
+# ("1 client à vérifier"), the items the first few records or documents, each said in full.
+ATTENTION_ITEMS = 5
+
+
+def attention(title: str, items: list[str]) -> dict:
+    return {"title": title, "items": items[:ATTENTION_ITEMS]
+            + ([f"… et {len(items) - ATTENTION_ITEMS} autre(s)"] if len(items) > ATTENTION_ITEMS
+               else [])}
+
+
+def counted(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
 class SyncOutcome:
     """The sync's report, with an outcome: conflicts to settle or records left alone are a
-    warning for the accountant."""
+    warning for the accountant, listed first (`attention`)."""
 
-    def __init__(self, report) -> None:
+    def __init__(self, report, products: bool = True, customers: bool = True) -> None:
         self.report = report
+        self.products_only = products and not customers
         data = report.summary()
         self.outcome = "warning" if data.get("conflicts") or data.get("problems") else "ok"
+        kind = (("produit", "produits") if self.products_only
+                else ("client", "clients") if not products else ("fiche", "fiches"))
+        self.attention = []
+        if report.problems:
+            self.attention.append(attention(
+                counted(len(report.problems), *kind) + " à vérifier", list(report.problems)))
+        if report.conflicts:
+            self.attention.append(attention(
+                counted(len(report.conflicts), "conflit à arbitrer", "conflits à arbitrer"),
+                [c.french() for c in report.conflicts]))
 
     def french(self) -> str:
         return self.report.french()
 
     def summary(self) -> dict:
-        return self.report.summary()
+        return {**self.report.summary(), "attention": self.attention}
 
 
 def sync_runner(products: bool, customers: bool):
@@ -105,7 +129,8 @@ def sync_runner(products: bool, customers: bool):
         progress("Synchronisation HubSpot ↔ Stripe", 0, None)
         return SyncOutcome(sync(conn.hubspot, conn.stripe_catalog, conn.store, settings,
                                 conn.company_id, products=products, customers=customers,
-                                trigger=conn.trigger, sheet=conn.sheet, now=conn.now))
+                                trigger=conn.trigger, sheet=conn.sheet, now=conn.now),
+                           products, customers)
     return run
 
 
@@ -116,16 +141,42 @@ def sync_runner(products: bool, customers: bool):
 SCHEDULED_TRIGGERS = ("déclencheur quotidien", "planificateur")
 
 
-def run_generate(conn: ActionConnections, progress: Progress):
+class GenerateOutcome:
+    """The generation's report (or the daily run's), with what needs her first: the
+    documents left as anomalies, each with its reason (the Anomalies tab has them all)."""
+
+    def __init__(self, report) -> None:
+        self.report = report
+        self.outcome = getattr(report, "outcome", "ok")
+        generated = getattr(report, "generate", None) or report
+        result = getattr(generated, "result", None)
+        anomalies = list(getattr(result, "anomalies", []) or [])
+        self.attention = [attention(
+            counted(len(anomalies), "anomalie à corriger", "anomalies à corriger"),
+            [f"{a.number or a.document_id} : {a.reason}" for a in anomalies])] if anomalies else []
+        synced = getattr(report, "sync", None)       # the daily run's sync, first
+        if synced is not None:
+            self.attention = SyncOutcome(synced).attention + self.attention
+
+    def french(self) -> str:
+        return self.report.french()
+
+    def summary(self) -> dict:
+        return {**self.report.summary(), "attention": self.attention}
+
+
+def run_generate(conn: ActionConnections, progress: Progress) -> GenerateOutcome:
     if conn.trigger.startswith(SCHEDULED_TRIGGERS) and conn.company.secret_name("hubspot"):
         from backend.services.daily import daily
         progress("Synchronisation HubSpot ↔ Stripe", 0, None)
-        return daily(stripe=conn.stripe, sheet=conn.sheet, store=conn.store,
-                     settings=conn.settings, company=conn.company_id, hubspot=conn.hubspot,
-                     catalog=conn.stripe_catalog, trigger=conn.trigger, now=conn.now)
+        return GenerateOutcome(daily(
+            stripe=conn.stripe, sheet=conn.sheet, store=conn.store, settings=conn.settings,
+            company=conn.company_id, hubspot=conn.hubspot, catalog=conn.stripe_catalog,
+            trigger=conn.trigger, now=conn.now))
     from backend.services.generate import generate
-    return generate(conn.stripe, conn.sheet, conn.store, conn.settings, conn.company_id,
-                    trigger=conn.trigger, now=conn.now, progress=progress)
+    return GenerateOutcome(generate(conn.stripe, conn.sheet, conn.store, conn.settings,
+                                    conn.company_id, trigger=conn.trigger, now=conn.now,
+                                    progress=progress))
 
 
 def run_dedupe(conn: ActionConnections, progress: Progress) -> ActionReport:
@@ -148,8 +199,9 @@ def run_validate(conn: ActionConnections, progress: Progress) -> ActionReport:
 
 
 def month_label(month: str) -> str:
-    year, number = month.split("-")
-    return f"{MONTHS[int(number) - 1]} {year}"
+    """"2026-10" -> "octobre 2026": the one month-name table is sheet_journal's."""
+    from backend.services.sheet_journal import french_month
+    return french_month(month)
 
 
 def previous_month(now: datetime, timezone: str) -> str:
@@ -159,14 +211,18 @@ def previous_month(now: datetime, timezone: str) -> str:
 
 
 def export_params(raw: dict, company: Company, now: datetime) -> dict:
-    month = str(raw.get("month") or "").strip() or previous_month(now, company.settings.timezone)
+    # A blank month is refused, never taken as the previous one: she exports the month she
+    # chose (the sidebar fills the field with the previous month; the CLI requires --month).
+    month = str(raw.get("month") or "").strip()
+    if not month:
+        raise ParamError("Choisissez le mois à exporter.")
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise ParamError(f"Mois invalide « {month[:20]} » : attendu AAAA-MM, par exemple 2026-10.")
     return {"month": month}
 
 
 def run_export(conn: ActionConnections, progress: Progress) -> ActionReport:
-    from backend.services.sheet_journal import export_month
+    from backend.services.sheet_journal import elsewhere_french, export_month
     month = conn.params["month"]
     settings = conn.settings
     progress("Lecture des écritures du mois", 0, None)
@@ -180,9 +236,15 @@ def run_export(conn: ActionConnections, progress: Progress) -> ActionReport:
         else settings.export_encoding
     files = [JobFile(f"inexweb-{month}.txt", f"text/plain; charset={charset}", export.inexweb),
              JobFile(export.fec_name, f"text/plain; charset={settings.fec_encoding}", export.fec)]
+    # The sheet's lines of other months: why its count and the files' differ, said.
+    others = elsewhere_french(export.elsewhere)
     return ActionReport(f"Mois exporté ({month_label(month)}) : {len(export.rows)} ligne(s) ; "
-                        f"fichiers prêts : {files[0].name} (Inexweb) et {files[1].name} (FEC)",
-                        {"month": month, "lines": len(export.rows)}, files=files)
+                        + (f"{others} ; " if others else "")
+                        + f"fichiers prêts : {files[0].name} (Inexweb) et {files[1].name} (FEC)",
+                        {"month": month, "lines": len(export.rows),
+                         # the sheet's lines dated in other months (AAAA-MM -> lines), with why
+                         "elsewhere": export.elsewhere,
+                         "elsewhere_french": elsewhere_french(export.elsewhere)}, files=files)
 
 
 # --- export_fec_year: the FEC of a fiscal year ---------------------------------------------

@@ -8,6 +8,12 @@
   if that instance dies. The task is named after the job: Cloud Tasks refuses a second task
   of the same name, so a job cannot be queued twice.
 
+A job may be dispatched `delay` seconds from now (a generation asked for by a Stripe webhook:
+the rest of a burst of events lands while the job waits, queued, and is picked up by that one
+run). Cloud Tasks schedules the task (`schedule_time`); the thread waits on a timer; the
+inline dispatcher holds the job until the test says its time has come (`run_held`): the test
+is the clock, so "a hundred events make one run" is shown without sleeping.
+
 A job stopped by SIGTERM (the instance is going away) is retried by the queue where there is
 one: `retries` says whether the dispatcher's queue runs a job again when the request that ran
 it fails (Cloud Tasks does, with backoff); the others close it for a person to start again.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -36,14 +43,30 @@ DISPATCH_DEADLINE_SECONDS = 600
 class Dispatcher(Protocol):
     retries: bool
 
-    def dispatch(self, job: Job, execute: Execute) -> None: ...
+    # `delay` is passed only when there is one: a dispatcher without it runs every job now.
+    def dispatch(self, job: Job, execute: Execute, delay: float = 0.0) -> None: ...
 
 
 class InlineDispatcher:
     retries = False
 
-    def dispatch(self, job: Job, execute: Execute) -> None:
+    def __init__(self) -> None:
+        self.held: list[tuple[str, Execute]] = []      # (job id, execute), oldest first
+
+    def dispatch(self, job: Job, execute: Execute, delay: float = 0.0) -> None:
+        if delay > 0:
+            self.held.append((job.id, execute))
+            return
         execute(job.id)
+
+    def run_held(self) -> list[str]:
+        """Run the jobs held for later, oldest first (their delay is over); their ids."""
+        ran = []
+        while self.held:
+            job_id, execute = self.held.pop(0)
+            execute(job_id)
+            ran.append(job_id)
+        return ran
 
 
 class ThreadDispatcher:
@@ -53,9 +76,15 @@ class ThreadDispatcher:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def dispatch(self, job: Job, execute: Execute) -> None:
-        thread = threading.Thread(target=execute, args=(job.id,), name=f"job-{job.id[:8]}",
-                                  daemon=True)
+    def dispatch(self, job: Job, execute: Execute, delay: float = 0.0) -> None:
+        # A delayed job waits on a timer (a thread too, that `wait` joins). If the process
+        # ends first, the job stays queued until it goes stale; the daily run catches up.
+        if delay > 0:
+            thread = threading.Timer(delay, execute, args=(job.id,))
+            thread.name, thread.daemon = f"job-{job.id[:8]}-later", True
+        else:
+            thread = threading.Thread(target=execute, args=(job.id,), name=f"job-{job.id[:8]}",
+                                      daemon=True)
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
@@ -72,7 +101,8 @@ class CloudTasksDispatcher:
     retries = True       # a task whose request fails is tried again, with backoff
 
     def __init__(self, queue_path: str, target_url: str, service_account: str,
-                 audience: str | None = None, client=None) -> None:
+                 audience: str | None = None, client=None,
+                 clock: Callable[[], float] = time.time) -> None:
         if not (queue_path and target_url and service_account):
             raise ValueError("Cloud Tasks needs TASKS_QUEUE, TASKS_URL and TASKS_SERVICE_ACCOUNT")
         self.queue_path = queue_path      # projects/P/locations/L/queues/Q
@@ -80,6 +110,7 @@ class CloudTasksDispatcher:
         self.service_account = service_account
         self.audience = audience or target_url.rstrip("/")
         self._client = client
+        self.clock = clock
 
     def _tasks_client(self):
         if self._client is None:
@@ -87,9 +118,10 @@ class CloudTasksDispatcher:
             self._client = tasks_v2.CloudTasksClient()
         return self._client
 
-    def task(self, job: Job) -> dict:
-        """The task, as a dict in the shape of google.cloud.tasks_v2.Task."""
-        return {
+    def task(self, job: Job, delay: float = 0.0) -> dict:
+        """The task, as a dict in the shape of google.cloud.tasks_v2.Task; a delayed one has a
+        `schedule_time` (a protobuf Timestamp: when Cloud Tasks is to attempt it)."""
+        task = {
             "name": f"{self.queue_path}/tasks/job-{job.id}",
             "dispatch_deadline": {"seconds": DISPATCH_DEADLINE_SECONDS},
             "http_request": {
@@ -101,7 +133,11 @@ class CloudTasksDispatcher:
                                "audience": self.audience},
             },
         }
+        if delay > 0:
+            at = self.clock() + delay
+            task["schedule_time"] = {"seconds": int(at), "nanos": int(at % 1 * 1e9)}
+        return task
 
-    def dispatch(self, job: Job, execute: Execute) -> None:
+    def dispatch(self, job: Job, execute: Execute, delay: float = 0.0) -> None:
         self._tasks_client().create_task(request={"parent": self.queue_path,
-                                                  "task": self.task(job)})
+                                                  "task": self.task(job, delay)})

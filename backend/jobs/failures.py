@@ -4,19 +4,51 @@ the log, scrubbed)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from backend.core.settings import SettingsError
 from backend.errors import AlreadyRunning, ServiceError
 from backend.formats.fec import FecError
 from backend.jobs.model import DONE, FAILED
+from backend.logs import stack
 from backend.secrets import SecretMissing, scrub
+
+log = logging.getLogger(__name__)
 
 SERVICE_NAMES = {"stripe": "Stripe", "sheets": "Google Sheets", "hubspot": "HubSpot"}
 
 
 class ActionRefused(Exception):
     """An action that would be wrong declines (French message): nothing was changed."""
+
+
+REFUSED, FAILED_WORD = "Refusé", "Échec"
+
+
+def record_failure(conn, label: str, message: str, at: datetime, refused: bool = True) -> bool:
+    """The line in Historique of an action that did not go through: the action, "Refusé"
+    (it declined: nothing was changed) or "Échec" (it failed) and the reason, at `at` (UTC)
+    in the company's time zone. `conn` is the job's ActionConnections (sheet, settings,
+    trigger). The one writer of these lines: the use cases write Historique only when they
+    go through. If the sheet cannot be reached (or refuses the line), the failure stays in
+    the job and in the log, and the action's answer is unchanged: False then."""
+    from backend import spreadsheet
+    try:
+        zone = conn.settings.timezone
+    except Exception:   # the Paramètres tab itself may be why it was refused
+        zone = conn.company.settings.timezone
+    word = REFUSED if refused else FAILED_WORD
+    try:
+        spreadsheet.append_history(conn.sheet, conn.trigger, label, f"{word} : {message}",
+                                   at, zone=zone)
+    except Exception:
+        log.warning("%s of %s for %s not written in Historique: %s", word, label,
+                    conn.company.id, stack())
+        return False
+    return True
 
 
 def explain(exc: BaseException, label: str) -> tuple[str, str, str]:

@@ -40,7 +40,7 @@ from backend.heartbeat import beating
 from backend.jobs.actions import PREPARE, Action
 from backend.jobs.connections import Connect
 from backend.jobs.dispatch import Dispatcher
-from backend.jobs.failures import explain
+from backend.jobs.failures import explain, record_failure
 from backend.jobs.model import DONE, FAILED, RUNNING, Job
 from backend.jobs.shutdown import PROCESS, Stopping
 from backend.jobs.store import INTERRUPTED, JobStore
@@ -107,10 +107,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# A stage whose total is unknown (documents read from Stripe, page by page) still fills its
+# share as its count grows, without ever reaching the end: half of it at this count.
+HALF_OF_UNKNOWN = 500
+
+
 class ProgressRecorder:
     """The use cases' progress(stage, done, total), stored as a stage and a percentage: each
     of the action's stages takes an equal share of the bar, filled by done/total when the
-    total is known. Stored at most every PROGRESS_EVERY seconds within a stage."""
+    total is known, and by done/(done + HALF_OF_UNKNOWN) when it is not (the bar moves per
+    page read, never past its stage). Stored at most every PROGRESS_EVERY seconds within a
+    stage, and always at its end."""
 
     def __init__(self, store: JobStore, job_id: str, stages: tuple[str, ...],
                  clock: Callable[[], datetime]) -> None:
@@ -129,7 +136,8 @@ class ProgressRecorder:
             self._index = self.stages.index(stage)
         self._stage, self._last = stage, now
         share = 100 / max(len(self.stages), 1)
-        within = min(done / total, 1.0) if total else 0.0
+        within = (min(done / total, 1.0) if total
+                  else max(done, 0) / (max(done, 0) + HALF_OF_UNKNOWN))
         self.percent = max(self.percent, min(int(self._index * share + within * share), 99))
         self.store.progress(self.job_id, stage, done, total, self.percent, self.clock())
 
@@ -157,9 +165,10 @@ class JobRunner:
             raise UnknownAction(name)
         return self.actions[name]
 
-    def start(self, company: Company, name: str, raw_params: dict, trigger: str
-              ) -> tuple[Job, bool]:
-        """(job, True) for a new job; (the company's running job, False) if it has one."""
+    def start(self, company: Company, name: str, raw_params: dict, trigger: str,
+              delay: float = 0.0) -> tuple[Job, bool]:
+        """(job, True) for a new job; (the company's running job, False) if it has one.
+        `delay`: seconds the new job waits, queued, before it runs (see `request`)."""
         action = self.action(name)
         now = self.clock()
         params = action.params(raw_params or {}, company, now)
@@ -170,7 +179,10 @@ class JobRunner:
             return job, False
         log.info("job %s: %s for %s by %s", job.id, name, company.id, trigger)
         try:
-            self.dispatcher.dispatch(job, self.execute)
+            if delay > 0:
+                self.dispatcher.dispatch(job, self.execute, delay=delay)
+            else:
+                self.dispatcher.dispatch(job, self.execute)
         except Exception:
             log.error("job %s could not be dispatched: %s", job.id, stack())
             self.store.finish(job.id, FAILED, "error", "L'action n'a pas pu être lancée ; "
@@ -178,16 +190,21 @@ class JobRunner:
         self._purge(now)
         return self.store.get(job.id) or job, True
 
-    def request(self, company: Company, name: str, raw_params: dict, trigger: str
-                ) -> tuple[Job, bool]:
+    def request(self, company: Company, name: str, raw_params: dict, trigger: str,
+                delay: float = 0.0) -> tuple[Job, bool]:
         """`start`, and if the company has a job running, `name` starts when that job ends.
         Remembered before trying: a job ending between the try and the remembering would
-        otherwise leave it waiting for nothing."""
+        otherwise leave it waiting for nothing.
+
+        Coalescing (a burst of webhooks): with a `delay`, a new job waits that long, queued;
+        requests made meanwhile find it active and start nothing (the run clears the pending
+        start before it reads anything, so it sees their changes); a request made once it
+        has begun reading leaves the pending start set, and one more run follows it."""
         if self.pending is None:
-            return self.start(company, name, raw_params, trigger)
+            return self.start(company, name, raw_params, trigger, delay)
         self.action(name)
         self.pending.add(company.id, name, trigger)
-        return self.start(company, name, raw_params, trigger)
+        return self.start(company, name, raw_params, trigger, delay)
 
     def execute(self, job_id: str) -> None:
         job = self.store.claim(job_id, f"{self.worker}:{threading.get_ident()}", self.clock(),
@@ -262,6 +279,16 @@ class JobRunner:
             level = logging.WARNING if state == DONE else logging.ERROR
             log.log(level, "job %s: %s for %s failed: %s", job.id, job.action, job.company,
                     stack())
+            if outcome == "refused" or state == FAILED:
+                # Every refusal and failure is in Historique, written here only (the use
+                # cases write it when they go through); a sheet out of reach leaves it in the
+                # job and the log.
+                try:
+                    record_failure(self.connect(company, job), action.label, message,
+                                   self.clock(), refused=outcome == "refused")
+                except Exception:
+                    log.warning("job %s: failure not written in Historique: %s", job.id,
+                                stack())
             self.store.finish(job.id, state, outcome, message, {}, self.clock())
 
     def _interrupted(self, job: Job, exc: Interrupted) -> None:

@@ -75,10 +75,12 @@ def _expected_headers(settings) -> dict[str, tuple[list[str], list[str]]]:
     """Per tab family: (columns the product needs, columns it writes but can do without)."""
     from backend import spreadsheet
     from backend.formats.inexweb import FIXED_COLUMNS
-    return {spreadsheet.ENTRIES: (list(FIXED_COLUMNS), list(settings.axis_names)),
-            spreadsheet.ANOMALIES: (spreadsheet.ANOMALY_HEADER, []),
-            spreadsheet.SETTINGS: (spreadsheet.SETTINGS_HEADER, []),
-            spreadsheet.HISTORY: (spreadsheet.HISTORY_HEADER, [])}
+    # In the order she works in (spreadsheet.TAB_ORDER): the check's line lists them so.
+    headers = {spreadsheet.ENTRIES: (list(FIXED_COLUMNS), list(settings.axis_names)),
+               spreadsheet.ANOMALIES: (spreadsheet.ANOMALY_HEADER, []),
+               spreadsheet.HISTORY: (spreadsheet.HISTORY_HEADER, []),
+               spreadsheet.SETTINGS: (spreadsheet.SETTINGS_HEADER, [])}
+    return {family: headers[family] for family in spreadsheet.TAB_ORDER}
 
 
 def check_tabs(setup: PreflightSetup, shared: dict) -> CheckLine:

@@ -32,9 +32,22 @@ from backend.sandbox import stripe_versions as versions
 from backend.sandbox import stripe_writes as writes
 from backend.sandbox.faults import FaultPlan
 from backend.sandbox.server import Request, Response, Service
-from backend.sandbox.stripe_objects import (EVENT_RETENTION_SECONDS, Ids, expand, finalized,
-                                            new_event, next_number, previous_attributes,
-                                            voided, with_first_lines)
+from backend.sandbox.stripe_deliveries import (
+    Deliveries,
+    check_enabled_events,
+    enabled_for,
+)
+from backend.sandbox.stripe_objects import (
+    EVENT_RETENTION_SECONDS,
+    Ids,
+    expand,
+    finalized,
+    new_event,
+    next_number,
+    previous_attributes,
+    voided,
+    with_first_lines,
+)
 from backend.sandbox.stripe_params import API_VERSION, StripeError, missing
 from backend.sandbox.stripe_store import Collection, dumps, page_of_list
 
@@ -105,6 +118,11 @@ class StripeSandbox(Service):
         self._recent: deque[float] = deque()
         self._rate_lock = threading.Lock()
         self._current = threading.local()   # the request being handled, for its events
+        # Events go to the webhook endpoints (stripe_deliveries.py), from worker threads
+        # started at the first delivery: none while no endpoint is registered.
+        self._endpoint_secrets: dict[str, str] = {}
+        self.deliveries = Deliveries(self._signed_for, self._delivery_target,
+                                     self._delivered_once)
         self._declare_routes()
 
     # --- state, for tests and the demo ---------------------------------------------------
@@ -157,10 +175,15 @@ class StripeSandbox(Service):
             return result
 
     def add_webhook_endpoint(self, url: str, enabled_events: list[str], *,
-                             status: str = "enabled", at: int | None = None) -> dict:
+                             status: str = "enabled", at: int | None = None,
+                             secret: str | None = None) -> dict:
         """A webhook endpoint as the Dashboard makes it (`we_...`), listed by
         GET /v1/webhook_endpoints. Its signing secret is shown only by the creation's answer:
-        the one returned here has it, the stored one (and every later read) does not."""
+        the one returned here has it, the stored one (and every later read) does not.
+        `secret`: the endpoint's own (default: the sandbox's `webhook_secret`). While it is
+        enabled, the events recorded from now on whose type it enables are delivered to
+        `url` (backend/sandbox/stripe_deliveries.py)."""
+        check_enabled_events(enabled_events)
         with self.lock:
             endpoint = {"id": self.ids.long("we"), "object": "webhook_endpoint",
                         "api_version": None, "application": None,
@@ -169,7 +192,9 @@ class StripeSandbox(Service):
                         "livemode": "_live_" in self.api_key, "metadata": {},
                         "status": status, "url": url}
             self.stores["webhook_endpoints"].put(endpoint)
-        return dict(endpoint, secret=self.webhook_secret)
+            if secret is not None:
+                self._endpoint_secrets[endpoint["id"]] = secret
+        return dict(endpoint, secret=self._endpoint_secret(endpoint["id"]))
 
     def load_state(self, path) -> None:
         super().load_state(path)
@@ -193,7 +218,12 @@ class StripeSandbox(Service):
             event = new_event(self.ids.long("evt"), event_type, shown, at,
                               versions.render_previous(previous, obj["object"], version),
                               request_id, key, api_version=version)
+            endpoints = [e["id"] for e in self.stores["webhook_endpoints"].all()
+                         if e["status"] == "enabled" and enabled_for(e["enabled_events"],
+                                                                     event_type)]
+            event["pending_webhooks"] = len(endpoints)
             self.stores["events"].put(event)
+            self.deliveries.send(event, endpoints)
         return event
 
     def signed_webhook(self, event: dict, timestamp: int | None = None,
@@ -206,6 +236,29 @@ class StripeSandbox(Service):
         key = (secret if secret is not None else self.webhook_secret).encode("utf-8")
         signature = hmac.new(key, f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
         return payload, f"t={stamp},v1={signature}"
+
+    def _endpoint_secret(self, endpoint_id: str) -> str:
+        return self._endpoint_secrets.get(endpoint_id, self.webhook_secret)
+
+    def _delivery_target(self, endpoint_id: str) -> tuple[str, str] | None:
+        """Where a delivery goes now, with which secret; None once the endpoint is disabled
+        or gone (Stripe drops the retries of such an endpoint)."""
+        with self.lock:
+            endpoint = self.stores["webhook_endpoints"].get(endpoint_id)
+            if endpoint is None or endpoint["status"] != "enabled":
+                return None
+            return endpoint["url"], self._endpoint_secret(endpoint_id)
+
+    def _signed_for(self, event: dict, timestamp: int, secret: str) -> tuple[bytes, str]:
+        return self.signed_webhook(event, timestamp=timestamp, secret=secret)
+
+    def _delivered_once(self, event_id: str) -> None:
+        """`pending_webhooks`: the endpoints not yet delivered to, as Stripe counts them."""
+        with self.lock:
+            event = self.stores["events"].get(event_id)
+            if event is not None and event["pending_webhooks"] > 0:
+                self.stores["events"].put(dict(event,
+                                               pending_webhooks=event["pending_webhooks"] - 1))
 
     # --- HTTP: what every request goes through ---------------------------------------------
 
@@ -684,9 +737,10 @@ def _event_type(value, name):
 
 
 def _delivered(value, name):
-    # Sandbox events have no failed deliveries: all of them were delivered successfully.
+    # As Stripe: false lists the events still pending or failed at some endpoint (their
+    # `pending_webhooks` not yet counted down to 0), true those delivered everywhere.
     wanted = p.boolean(value, name)
-    return lambda event: wanted
+    return lambda event: (event.get("pending_webhooks", 0) == 0) == wanted
 
 
 def _recurring_like(value, name):

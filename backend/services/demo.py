@@ -24,6 +24,7 @@ from backend.demo.hubspot import build_demo_hubspot, with_duplicate_customer
 from backend.journal_sheet import SHEETS_EPOCH
 from backend.sandbox.local import LocalSandbox
 from backend.services.generate import generate
+from backend.services.month_files import OTHER_MONTHS, difference_english, split_month
 from backend.services.sheet_journal import export_month, validate
 from backend.services.sync import sync
 from backend.sheet_settings import load_sheet_settings
@@ -71,7 +72,10 @@ def run_demo(out: Path, month: str = "2026-10") -> int:
         export = export_month(sheet, settings, month, trigger="make demo", now=now)
         month_file = write_atomic(out / f"inexweb-{month}.txt", export.inexweb)
         fec_file = write_atomic(out / export.fec_name, export.fec)
-        book = write_workbook(out / f"journal-{month}.xlsx", workbook_tabs(sheet.read(sheet.tab_titles())))
+        # The month's workbook holds the month, as its files do: the sheet's lines dated in
+        # another month are in a tab of their own, saying with which month they go.
+        book = write_workbook(out / f"journal-{month}.xlsx", workbook_tabs(
+            split_month(sheet.read(sheet.tab_titles()), settings, month)))
         (out / "sheet.json").write_text(json.dumps(sandbox.sheets.export_json(SPREADSHEET_ID),
                                                    ensure_ascii=False, indent=1), encoding="utf-8")
         state.mkdir(exist_ok=True)
@@ -96,12 +100,16 @@ def run_demo(out: Path, month: str = "2026-10") -> int:
           + f"; generation {report.seconds:.2f} s")
     print(f"journal balances: {'yes' if checked.ok else 'NO'} "
           f"({checked.pieces} pieces, {checked.lines} lines in the sheet)")
-    print(f"month {month} exported from the sheet: {len(export.rows)} lines")
+    for line in difference_english(month, len(export.rows), export.elsewhere,
+                                   workbook=True):
+        print(line)
     if export.replaced:
         print("characters transliterated in the files: " + " ".join(sorted(export.replaced)))
     print(f"files: {month_file}  (Inexweb month file, {settings.export_encoding})")
     print(f"       {fec_file}  (the month's extract of the FEC, passes the DGFiP validator's checks)")
-    print(f"       {book}  (the sheet's tabs: Écritures, Anomalies, Historique, Paramètres)")
+    print(f"       {book}  (the sheet's tabs, Écritures holding the month's lines"
+          + (f", \"{OTHER_MONTHS}\" the {sum(export.elsewhere.values())} dated in another month"
+             if export.elsewhere else "") + ")")
     print(f"       {out / 'stripe'}/  (the demo company's Stripe objects)")
     print(f"time: {seconds:.2f} s")
     return 0

@@ -55,6 +55,7 @@ from backend.formats import inexweb
 from backend.journal_sheet import REF_COLUMN, entries_tab_title, is_entries_tab
 from backend.ports import Progress, Spreadsheet, StripeSource, TabSpec, no_progress
 from backend.services.locked import DEFAULT_LEASE, Lease, checkpoint, run_locked
+from backend.services.sheet_journal import french_month
 from backend.store.ledger import JournalRecord, LedgerStore
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,12 @@ APPEND_ATTEMPTS = 4
 # limit as the Sheets adapter's MAX_REQUEST_BYTES).
 MAX_APPEND_ROWS = 20_000
 MAX_APPEND_BYTES = 1_500_000
+# The stages the progress bar shows (backend/jobs/actions.py ACTIONS["generate"]): reading
+# counts the documents read, page by page; writing counts the appends ("lot 2 sur 5").
+READ_STAGE = "Lecture de Stripe"
+PAGE_OF_CREDIT_NOTES = 100       # Stripe's page
+RECONCILE_STAGE = "Rapprochement avec la feuille"
+WRITE_STAGE = "Écriture dans la feuille"
 
 
 @dataclass(frozen=True)
@@ -103,10 +110,17 @@ class GenerateReport:
     calls: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     tabs: dict[str, int] = field(default_factory=dict)   # rows appended per tab
+    # What was read and why (the wording of a second run, which reads fewer documents than
+    # the first): the window's first day in the company's zone (None: the whole account),
+    # why it starts there, and how many of the documents read were already journaled.
+    window_day: date | None = None
+    window_from: str = ""            # "" (first run), "waiting", "last_run"
+    already_journaled: int = 0
 
     def summary(self) -> dict:
         return {"documents_read": self.documents_read, "entries_written": len(self.written),
                 "rows_written": self.rows_written, "already_in_sheet": self.already_in_sheet,
+                "already_journaled": self.already_journaled,
                 "anomalies": len(self.result.anomalies), "skipped": len(self.result.skipped),
                 "calls": self.calls, "seconds": round(self.seconds, 3), "tabs": self.tabs}
 
@@ -116,7 +130,23 @@ class GenerateReport:
         else:
             head = f"{len(self.written)} écriture(s) ajoutée(s) ({self.rows_written} lignes)"
         return (f"{head} ; {len(self.result.anomalies)} anomalie(s) ; "
-                f"{self.documents_read} document(s) Stripe lus")
+                f"{self.documents_read} document(s) Stripe lus{self._why_read()}")
+
+    def _why_read(self) -> str:
+        """A run after the first reads only the window since the last run (from its oldest
+        document still waiting, if older): fewer documents than the first, most of them
+        already journaled and left as they are. Said, so that the counts can be compared."""
+        if not self.window_from or self.window_day is None:
+            return ""
+        day = self.window_day
+        why = ("date du plus ancien document encore en attente" if self.window_from == "waiting"
+               else "date de la dernière génération, moins une heure de marge")
+        first = "1er" if day.day == 1 else str(day.day)
+        text = f" : ceux créés depuis le {first} {french_month(day.strftime('%Y-%m'))} ({why})"
+        if self.already_journaled:
+            text += (f", dont {self.already_journaled} déjà dans le journal et laissé(s) "
+                     "tel(s) quel(s)")
+        return text
 
 
 def entry_tab_spec(title: str, settings: Settings) -> TabSpec:
@@ -183,10 +213,17 @@ def _fetch(stripe: StripeSource, store: LedgerStore, company: str, settings: Set
     # Customers come expanded with the documents: no list of every customer is needed.
     catalog = list(stripe.tax_rates()) + list(stripe.products())
     # Only what the rules read is kept of each document: a month of 50,000 invoices in memory.
-    documents = {d["id"]: d for d in stripe.invoices(created_gte=since, progress=progress,
-                                                     keep=journal_fields)}
-    documents.update((d["id"], d) for d in stripe.credit_notes(created_gte=since,
-                                                               keep=journal_fields))
+    # The bar moves per page read: the adapter counts the invoices page by page; the credit
+    # notes (a page or two) are counted here as they come, after the invoices.
+    documents = {d["id"]: d for d in stripe.invoices(
+        created_gte=since, progress=lambda _stage, done, _total: progress(READ_STAGE, done, None),
+        keep=journal_fields)}
+    invoices_read = len(documents)
+    for n, document in enumerate(stripe.credit_notes(created_gte=since, keep=journal_fields), 1):
+        documents[document["id"]] = document
+        if n % PAGE_OF_CREDIT_NOTES == 0:
+            progress(READ_STAGE, invoices_read + n, None)
+    progress(READ_STAGE, len(documents), None)
     # Voids of documents older than the window (journaled by an earlier run): their
     # reversing entries are due now.
     for document in _voided_since_last_run(stripe, store, company, set(documents),
@@ -287,11 +324,13 @@ def _remember_journal_start(store: LedgerStore, company: str, since: int | None)
 
 def _generate(stripe, sheet, store, settings, company, now, report, progress, trigger,
               max_append_rows, appends) -> None:
-    progress("Lecture de Stripe", 0, None)
+    progress(READ_STAGE, 0, None)
     records = store.journal(company)
+    first_run = store.get_cursor(company, CURSOR_DOCUMENTS) is None
     catalog_objects, documents, since = _fetch(stripe, store, company, settings, progress,
                                                records, now)
     report.documents_read = len(documents)
+    _explain_window(report, documents, since, first_run, settings)
 
     catalog = Catalog().add_all(catalog_objects + documents)
     catalog.customer_codes.update(store.customer_codes(company))
@@ -302,7 +341,7 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     # Reconciled before journaling: an entry of a crashed run that reached the sheet is
     # written, so a void of its document since then needs a reversing entry, not a skip
     # as "voided before it was journaled".
-    progress("Rapprochement avec la feuille", 0, None)
+    progress(RECONCILE_STAGE, 0, None)
     titles = sheet.tab_titles()
     entry_tabs = [t for t in titles if is_entries_tab(t)]
     in_sheet = {str(ref).strip() for refs in sheet.read_column(entry_tabs, REF_COLUMN).values()
@@ -312,6 +351,7 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     written_docs = store.written_documents(company)
     waiting = [d for d in documents if d["id"] not in written_docs
                or (d.get("status") == "void" and f"{d['id']}/annulation" not in records)]
+    report.already_journaled = len(documents) - len(waiting)
     result = journal_documents(waiting, catalog, settings, written_docs)
     report.result = result
 
@@ -324,17 +364,26 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     for entry in to_write:
         by_tab.setdefault(entries_tab_title(settings, entry.date), []).append(entry)
     _ensure_tabs(sheet, settings, titles, sorted(by_tab))
+    # The appends planned before the first (their count is the bar's "lot 2 sur 5"): sizes
+    # only, the rows themselves are made again one append at a time.
+    plans = {title: _plan_chunks(entries, max_append_rows, appends.max_bytes)
+             for title, entries in by_tab.items()}
+    batches = sum(len(plan) for plan in plans.values())
+    batch = 0
     for title, entries in sorted(by_tab.items()):
-        progress("Écriture dans la feuille", report.rows_written, None)
         store.mark_pending(company, _records(entries, title), report.run_id)
-        for chunk in _chunks(entries, max_append_rows, appends.max_bytes):
+        for chunk in _planned_chunks(entries, plans[title]):
+            progress(WRITE_STAGE, batch, batches)
             checkpoint()   # between appends: what is left stays pending, for the next run
             _append_exactly_once(sheet, title, chunk, appends)
             store.mark_written(company, [e.ref for e, _ in chunk], report.run_id)
+            batch += 1
         report.written += entries
         report.tabs[title] = sum(len(e.lines) for e in entries)
         report.rows_written += report.tabs[title]
 
+    if batches:
+        progress(WRITE_STAGE, batches, batches)
     first_seen = store.sync_anomalies(company, {a.document_id: a.reason for a in result.anomalies},
                                       now=now)
     sheet.replace(ANOMALIES_SPEC, spreadsheet.anomalies_tab(result.anomalies, first_seen,
@@ -348,6 +397,19 @@ def _generate(stripe, sheet, store, settings, company, now, report, progress, tr
     start = int(now.timestamp()) - MARGIN_SECONDS
     store.set_cursor(company, CURSOR_DOCUMENTS, str(min([start] + waiting_since)))
     store.set_cursor(company, CURSOR_EVENTS, str(start))
+
+
+def _explain_window(report: GenerateReport, documents: list[dict], since: int | None,
+                    first_run: bool, settings: Settings) -> None:
+    """Where the window started and why, for the report's wording: a run after the first
+    starts at the last run's start (less the margin) or, when older, at the oldest document
+    still waiting then (a draft, an anomaly), which is read again."""
+    if first_run or since is None:
+        return
+    zone = ZoneInfo(settings.timezone)
+    report.window_day = datetime.fromtimestamp(since, zone).date()
+    report.window_from = ("waiting" if any(d.get("created") == since for d in documents)
+                          else "last_run")
 
 
 def _ensure_tabs(sheet: Spreadsheet, settings: Settings, titles: list[str],
@@ -414,6 +476,22 @@ def _chunks(entries: list[Entry], max_rows: int, max_bytes: int = MAX_APPEND_BYT
         size += entry_size
     if chunk:
         yield chunk
+
+
+def _plan_chunks(entries: list[Entry], max_rows: int, max_bytes: int = MAX_APPEND_BYTES
+                 ) -> list[int]:
+    """How many entries each append of `_chunks` takes, without holding the rows."""
+    return [len(chunk) for chunk in _chunks(entries, max_rows, max_bytes)]
+
+
+def _planned_chunks(entries: list[Entry], plan: list[int]
+                    ) -> Iterator[list[tuple[Entry, list[list]]]]:
+    """The appends `_plan_chunks` counted, their rows made one append at a time."""
+    start = 0
+    for size in plan:
+        part = entries[start:start + size]
+        start += size
+        yield [(e, [inexweb.sheet_values(r) for r in journal_rows([e])]) for e in part]
 
 
 def _rows_size(values: list[list]) -> int:

@@ -13,8 +13,13 @@ from backend.core.model import JournalRow
 from backend.core.money import comma
 from backend.core.settings import Settings
 from backend.formats import fec, inexweb
-from backend.journal_sheet import (NO_ENTRIES_TAB, LayoutError, SheetLine, is_entries_tab,
-                                   parse_tabs)
+from backend.journal_sheet import (
+    NO_ENTRIES_TAB,
+    LayoutError,
+    SheetLine,
+    is_entries_tab,
+    parse_tabs,
+)
 from backend.ports import Spreadsheet
 from backend.services.convert import fec_checked, month_end
 
@@ -182,6 +187,10 @@ class MonthExport:
     fec: bytes
     fec_name: str
     replaced: set[str]
+    # Lines of the sheet dated in other months (AAAA-MM -> lines): not in this month's files,
+    # they go with their own month's (a reversal at voided_at, an invoice finalized after the
+    # month's end). What the summaries give as the reason the counts differ.
+    elsewhere: dict[str, int] = field(default_factory=dict)
 
 
 LABEL_WORDS = ("Facture", "Avoir", "Annulation Facture", "Annulation Avoir")
@@ -203,29 +212,46 @@ def customer_names_from_labels(rows: list[JournalRow], settings: Settings) -> di
     return names
 
 
+def lines_elsewhere(lines: list[SheetLine], month: str) -> dict[str, int]:
+    """The readable lines dated in another month than `month`: AAAA-MM -> count, in order."""
+    counts: dict[str, int] = defaultdict(int)
+    for line in lines:
+        if line.row is not None and f"{line.row.date:%Y-%m}" != month:
+            counts[f"{line.row.date:%Y-%m}"] += 1
+    return dict(sorted(counts.items()))
+
+
 def export_month(sheet: Spreadsheet, settings: Settings, month: str,
                  trigger: str = "ligne de commande", now: datetime | None = None) -> MonthExport:
     """The Inexweb month file and the FEC of `month` (AAAA-MM), from the sheet as it is."""
+    wrong = period_error(month, month)
+    if wrong:
+        raise ValueError(wrong)
     if not settings.siren:
         raise ValueError("le SIREN n'est pas renseigné dans les paramètres : il nomme le FEC")
     tabs = _entries(sheet, required=False)
-    lines = [l for l in parse_tabs(tabs, settings)
-             if l.row is None or f"{l.row.date:%Y-%m}" == month]
+    every = parse_tabs(tabs, settings)
+    lines = [l for l in every if l.row is None or f"{l.row.date:%Y-%m}" == month]
     problems = check_lines(lines)
     if problems:
         raise ExportRefused(problems)
     rows = [l.row for l in lines]
     if not rows:
-        missing = "" if tabs else f" : {NO_ENTRIES_TAB}"
-        raise ExportRefused([LineProblem("Écritures", 0, "-", f"aucune écriture datée de {month}"
-                                                              f"{missing}")])
+        # One sentence naming the month as she says it: there is no line to point at.
+        missing = f" ; {NO_ENTRIES_TAB}" if not tabs else ""
+        raise NothingToExport(f"Aucune écriture datée {of_month(month)} dans la "
+                              f"feuille{missing} : rien à exporter.")
     replaced: set[str] = set()
     # The month's FEC is an extract, named so: the legal name is the period's (export_period).
     export = MonthExport(month, rows, inexweb.month_file(rows, settings, replaced),
                          fec_checked(rows, settings, customer_names_from_labels(rows, settings),
-                                     replaced), fec.extract_name(settings.siren, month), replaced)
-    _history(sheet, trigger, f"Export du mois {month}",
-             f"{len(rows)} lignes exportées (Inexweb et FEC)", now, settings.timezone)
+                                     replaced), fec.extract_name(settings.siren, month), replaced,
+                         lines_elsewhere(every, month))
+    # The sheet holds more lines than the files when some are dated in other months: said.
+    others = elsewhere_french(export.elsewhere)
+    _history(sheet, trigger, f"Export du mois {of_month(month)}",
+             f"{len(rows)} lignes exportées (Inexweb et FEC){' ; ' + others if others else ''}",
+             now, settings.timezone)
     return export
 
 
@@ -240,6 +266,34 @@ def french_month(month: str) -> str:
     """"2026-10" -> "octobre 2026"."""
     year, number = month.split("-")
     return f"{FRENCH_MONTHS[int(number) - 1]} {year}"
+
+
+def of_month(month: str) -> str:
+    """"2026-10" -> "d'octobre 2026", "2026-11" -> "de novembre 2026" (elided before a
+    vowel: avril, août, octobre)."""
+    name = french_month(month)
+    return f"d'{name}" if name[0] in "aeiouéèê" else f"de {name}"
+
+
+# Beyond this many other months (a sheet with one Écritures tab for the whole year), they are
+# said in one sentence: the point is why the counts differ, not a list of the year.
+ELSEWHERE_LISTED = 2
+
+
+def elsewhere_french(elsewhere: dict[str, int]) -> str:
+    """MonthExport.elsewhere for a person: "3 lignes datées de novembre 2026 : exportées avec
+    novembre 2026" ("" when every line of the sheet is the month's); more than two months:
+    "5100 lignes datées d'autres mois (de juillet 2026 à novembre 2026) : exportées avec leur
+    mois"."""
+    def plural(n: int) -> str:
+        return "s" if n > 1 else ""
+    if len(elsewhere) > ELSEWHERE_LISTED:
+        months, total = sorted(elsewhere), sum(elsewhere.values())
+        return (f"{total} ligne{plural(total)} datée{plural(total)} d'autres mois "
+                f"({of_month(months[0])} à {french_month(months[-1])}) : "
+                f"exportée{plural(total)} avec leur mois")
+    return " ; ".join(f"{n} ligne{plural(n)} datée{plural(n)} {of_month(m)} : exportée{plural(n)} "
+                      f"avec {french_month(m)}" for m, n in elsewhere.items())
 
 
 def period_error(first: str, last: str) -> str | None:

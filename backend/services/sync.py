@@ -43,6 +43,9 @@ PRODUCT, COMPANY, CONTACT = "product", "company", "contact"
 @dataclass
 class SyncReport:
     dry_run: bool = False
+    # Whether customers were synced: only they are linked (by e-mail), so a products-only
+    # report says nothing of links.
+    customers: bool = True
     created: list[str] = field(default_factory=list)      # "product prod_x (Bureau)"...
     updated: list[str] = field(default_factory=list)
     linked: list[str] = field(default_factory=list)
@@ -61,8 +64,9 @@ class SyncReport:
     def french(self, detail: int = 5) -> str:
         """One line for Historique and the sidebar: the counts, then the first items of each."""
         head = "Simulation : " if self.dry_run else ""
+        linked = f"{len(self.linked)} relié(s), " if self.customers or self.linked else ""
         line = (f"{head}{len(self.created)} créé(s), {len(self.updated)} mis à jour, "
-                f"{len(self.linked)} relié(s), {len(self.archived)} archivé(s), "
+                f"{linked}{len(self.archived)} archivé(s), "
                 f"{len(self.conflicts)} conflit(s) à arbitrer"
                 + (f", {len(self.problems)} à vérifier" if self.problems else ""))
         for title, items in (("Créés", self.created), ("Reliés", self.linked),
@@ -441,7 +445,7 @@ def sync(hubspot, stripe, store: LedgerStore, settings: Settings, company: str, 
          trigger: str = "ligne de commande", sheet=None, now: datetime | None = None,
          lease: Lease = DEFAULT_LEASE) -> SyncReport:
     now = now or datetime.now(timezone.utc)
-    report = SyncReport(dry_run=dry_run)
+    report = SyncReport(dry_run=dry_run, customers=customers)
     with run_locked(store, company, "sync", trigger, now=now, lease=lease) as run:
         run.summary = report.summary
         started = time.perf_counter()

@@ -1,5 +1,6 @@
 """Webhook deliveries from HubSpot and Stripe: signature checked, each delivery applied once,
-then the sync of what changed (under the company's lock, like any run).
+then the sync of what changed, or for Stripe's document events the generation of the entries
+(under the company's lock, like any run).
 
 The web layer calls these with the raw request; they return what to answer. The signature is
 checked before anything else reads the body: until then the body is anyone's bytes. Every
@@ -22,8 +23,22 @@ from backend.store.ledger import LedgerStore
 
 HUBSPOT_PRODUCT_EVENTS = ("product.",)
 HUBSPOT_CUSTOMER_EVENTS = ("company.", "contact.")
+DOCUMENTS = "documents"
+# What each Stripe event starts: the sync of its area, or the generation (a document to
+# journal, or to reverse). The endpoint must send these (the preflight checks it); any other
+# type is recorded and starts nothing.
 STRIPE_EVENTS = {"product.created": "products", "product.updated": "products",
-                 "customer.updated": "customers", "customer.created": "customers"}
+                 "customer.updated": "customers", "customer.created": "customers",
+                 "invoice.finalized": DOCUMENTS, "invoice.voided": DOCUMENTS,
+                 "invoice.marked_uncollectible": DOCUMENTS,
+                 "credit_note.created": DOCUMENTS, "credit_note.voided": DOCUMENTS}
+# A generation asked for by a Stripe event waits this long, queued, before it reads Stripe.
+# Stripe sends a burst (a billing run finalizing its renewals, a script voiding a batch) as
+# one event per document, over seconds: the events that land during the wait find the run
+# queued and start nothing, so the burst is one run, not one per event. Later ones, once the
+# run reads, make one more run after it. Long enough for a burst of a few hundred at Stripe's
+# pace, short enough for her entries to be in the sheet within the minute.
+COALESCE_SECONDS = 10.0
 
 
 REFUSED_MESSAGE = "missing, bad or stale signature"
@@ -93,7 +108,9 @@ def hubspot_delivery(method: str, uri: str, body: bytes, headers: dict[str, str]
 
 
 def stripe_delivery(payload: bytes, signature: str, secret: str, store: LedgerStore,
-                    run_sync, *, company: str) -> Delivery:
+                    run_sync, *, company: str, run_generation=None) -> Delivery:
+    """`run_sync(products, customers)` as for HubSpot; `run_generation()` starts the
+    generation (coalesced: the web layer asks the runner for it with COALESCE_SECONDS)."""
     if not stripe_signature_ok(payload, signature, secret):
         return refused()
     # Signed: now the body may be read (only the id and type are needed of it).
@@ -113,15 +130,22 @@ def stripe_delivery(payload: bytes, signature: str, secret: str, store: LedgerSt
         return Delivery(200, replays=1, message="already applied")
     area = STRIPE_EVENTS.get(event_type)
     delivery = Delivery(200, applied=1)
+    if area == DOCUMENTS:
+        if run_generation is not None:
+            _start(run_generation, delivery)
+        return delivery
     _run(run_sync, area == "products", area == "customers", delivery)
     return delivery
 
 
 def _run(run_sync, products: bool, customers: bool, delivery: Delivery) -> None:
-    if not (products or customers):
-        return
+    if products or customers:
+        _start(lambda: run_sync(products, customers), delivery)
+
+
+def _start(start, delivery: Delivery) -> None:
     try:
-        run_sync(products, customers)
+        start()
     except AlreadyRunning:
         # The running sync or the next one picks the change up: answer 200 so the sender does
         # not retry in a storm; the delivery is recorded.

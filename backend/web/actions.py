@@ -9,6 +9,8 @@ follows that one; there is never a second run.
 from flask import Blueprint, g, jsonify
 
 from backend.jobs.actions import ParamError
+from backend.jobs.failures import record_failure
+from backend.jobs.model import Job
 from backend.jobs.runner import UnknownAction
 from backend.web.caller import backend, error, request_fields, user_required
 from backend.web.views import job_view
@@ -37,10 +39,15 @@ def start(name: str):
     params = fields.get("params") or {}
     if not isinstance(params, dict):
         return error(400, "bad_params", "Paramètres invalides.")
+    trigger = trigger_label(caller.email, daily)
     try:
-        job, created = runner.start(caller.company, name, params,
-                                    trigger_label(caller.email, daily))
+        job, created = runner.start(caller.company, name, params, trigger)
     except ParamError as exc:
+        # Refused before a job exists: its Historique line is written here, with the
+        # connections a job of this action would have had (the runner writes the others).
+        unsaved = Job.new(caller.company.id, name, {}, trigger, runner.clock())
+        record_failure(runner.connect(caller.company, unsaved), action.label, str(exc),
+                       runner.clock())
         return error(400, "bad_params", str(exc))
     body = {"job": job_view(job, b.actions, caller.company), "started": created}
     if not created:

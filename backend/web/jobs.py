@@ -10,7 +10,7 @@ from backend.core.settings import EXPORT_ENCODINGS, FEC_ENCODINGS
 from backend.jobs.actions import previous_month
 from backend.jobs.model import is_job_id
 from backend.web.caller import backend, error, user_required
-from backend.web.views import generation_view, job_view
+from backend.web.views import daily_failure_view, generation_view, job_view
 
 bp = Blueprint("jobs", __name__)
 
@@ -76,7 +76,8 @@ def status():
     company = g.caller.company
     store = b.job_store()
     active = store.active(company.id)
-    finished = next((j for j in store.latest(company.id, 10) if not j.active), None)
+    latest = store.latest(company.id, 10)
+    finished = next((j for j in latest if not j.active), None)
     generations = [r for r in b.ledger().runs(company.id, limit=50) if r.get("action") == "generate"]
     generation = generations[0] if generations else None
     last_ok = next((r for r in generations if r.get("outcome") == "ok"), None)
@@ -88,6 +89,18 @@ def status():
         active_job=job_view(active, b.actions, company) if active else None,
         last_job=job_view(finished, b.actions, company) if finished else None,
         last_generation=generation_view(generation, company) if generation else None,
+        daily_failure=daily_failure_view(latest, company),
         anomalies=((last_ok.get("summary") or {}).get("anomalies") if last_ok else None),
         export_month=previous_month(b.clock(), company.settings.timezone),
+        fiscal_year=current_fiscal_year(previous_month(b.clock(), company.settings.timezone),
+                                        company.settings.fiscal_year_start),
     )
+
+
+def current_fiscal_year(month: str, start_month: str) -> dict:
+    """The fiscal year that holds `month` (the one offered to export), for the sidebar's FEC
+    button: {year (the year it starts in, the export_fec_year action's parameter),
+    start_month}."""
+    year, number = (int(part) for part in month.split("-"))
+    start = int(start_month or 1)
+    return {"year": year if number >= start else year - 1, "start_month": start}

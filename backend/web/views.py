@@ -9,6 +9,7 @@ from datetime import datetime
 from backend.auth.companies import Company
 from backend.jobs.actions import Action
 from backend.jobs.model import Job
+from backend.services.generate import READ_STAGE, WRITE_STAGE
 from backend.spreadsheet import local_time
 
 
@@ -17,6 +18,21 @@ def french_time(at: datetime | None, timezone: str) -> str:
     if at is None:
         return ""
     return local_time(at, timezone).strftime("%d/%m/%Y à %H:%M")
+
+
+def progress_text(stage: str, done: int, total: int | None) -> str:
+    """The line under the bar: the generation's documents read page by page ("Lecture de
+    Stripe : 300 documents lus") and batches of rows written ("Écriture dans la feuille :
+    lot 2 sur 5", the batch being written, counted from 1); any other stage, done / total."""
+    if not stage:
+        return ""
+    if stage == READ_STAGE and done:
+        return f"{stage} : {done} document{'s' if done > 1 else ''} lu{'s' if done > 1 else ''}"
+    if stage == WRITE_STAGE and total:
+        return f"{stage} : lot {min(done + 1, total)} sur {total}"
+    if done:
+        return f"{stage} : {done}" + (f" / {total}" if total else "")
+    return stage
 
 
 def job_view(job: Job, actions: dict[str, Action], company: Company) -> dict:
@@ -33,7 +49,11 @@ def job_view(job: Job, actions: dict[str, Action], company: Company) -> dict:
         "total": job.total,
         "percent": job.percent,
         "outcome": job.outcome,
+        "detail": progress_text(job.stage, job.done, job.total),
         "message": job.message,
+        # What needs her, shown first (the sync's records left alone, the entries' anomalies);
+        # the message and the rest fold below it.
+        "attention": (job.result.get("summary") or {}).get("attention", []),
         "anomalies": job.result.get("anomalies"),
         "files": job.result.get("files", []),
         "summary": job.result.get("summary", {}),
@@ -51,3 +71,23 @@ def generation_view(run: dict, company: Company) -> dict:
             "trigger": run.get("trigger", ""), "outcome": run.get("outcome"),
             "entries_written": summary.get("entries_written"),
             "anomalies": summary.get("anomalies")}
+
+
+def daily_failure_view(jobs: list, company: Company) -> dict | None:
+    """The daily run's failure inside the backend (the trigger's call went through, the job
+    did not: Stripe refusing the key, the sheet's layout...), for the sidebar's red banner:
+    when the company's latest finished generation is a scheduled one that failed or was
+    refused. A later generation that went through (any trigger) ends it. `jobs`: newest
+    first. The trigger's own failures (the backend unreachable or refusing the call) are
+    recorded by the Apps Script side, in the document."""
+    from backend.jobs.actions import SCHEDULED_TRIGGERS
+    from backend.jobs.model import FAILED
+    generation = next((j for j in jobs if j.action == "generate" and not j.active), None)
+    if generation is None or not generation.trigger.startswith(SCHEDULED_TRIGGERS):
+        return None
+    if generation.state != FAILED and generation.outcome != "refused":
+        return None
+    return {"when": french_time(generation.finished_at or generation.updated_at,
+                                company.settings.timezone),
+            "message": generation.message}
+

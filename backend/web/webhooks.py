@@ -1,7 +1,10 @@
 """Webhook deliveries: HubSpot (signature v3) and Stripe (its signed payloads), one URL per
 company. The signature is checked with the company's webhook secret, each delivery is applied
 once (the ledger store remembers its id), and the sync of what changed is started as a job,
-like a click in the sidebar. These routes need no ID token: the signature is the caller's proof.
+like a click in the sidebar; an invoice or credit note finalized, voided or marked
+uncollectible starts the generation, COALESCE_SECONDS later so that a burst of events is one
+run (WEBHOOK_COALESCE_SECONDS in the app's config overrides it: tests, the bench). These routes
+need no ID token: the signature is the caller's proof.
 
 HubSpot signs the https address it was given (the app's target URL) with the path and query it
 sent; behind App Engine's front end the app sees another scheme and host, and the Host and
@@ -27,6 +30,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from backend.hubspot_signature import verify_v3_signature
 from backend.services.webhooks import (
+    COALESCE_SECONDS,
     hubspot_delivery,
     refused,
     stripe_delivery,
@@ -37,7 +41,7 @@ from backend.web.config import public_base_url
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
-WEBHOOK_TRIGGER = "webhook {source}"
+WEBHOOK_TRIGGER = "webhook {source}"       # Historique's "who": « webhook Stripe »
 # `scheme://authority` of a request target in absolute form (`POST https://host/path HTTP/1.1`).
 _ABSOLUTE_FORM = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
@@ -66,6 +70,16 @@ def _sync_starter(company, source: str):
             if wanted:
                 backend().runner().request(company, action, {}, trigger)
     return run_sync
+
+
+def _generation_starter(company):
+    def run_generation() -> None:
+        # Coalesced (JobRunner.request): the run waits, queued, for the rest of the burst;
+        # if a job is running, one generation follows it.
+        delay = float(current_app.config.get("WEBHOOK_COALESCE_SECONDS", COALESCE_SECONDS))
+        backend().runner().request(company, "generate", {},
+                                   WEBHOOK_TRIGGER.format(source="Stripe"), delay)
+    return run_generation
 
 
 def _answer(delivery):
@@ -134,5 +148,6 @@ def stripe(company_id: str):
         log.warning("Stripe delivery refused: no company with a Stripe webhook by that id")
         return _answer(refused())
     delivery = stripe_delivery(payload, signature, secret, backend().ledger(),
-                               _sync_starter(company, "Stripe"), company=company.id)
+                               _sync_starter(company, "Stripe"), company=company.id,
+                               run_generation=_generation_starter(company))
     return _answer(delivery)

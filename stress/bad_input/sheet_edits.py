@@ -151,7 +151,7 @@ CASES: list[Case] = [
     E("renamed_tab_dedupe", "the same, then dedupe", [("rename_tab", ENTRIES, "Journal")], "dedupe",
       refused(NO_TAB), "F15"),
     E("renamed_tab_export", "the same, then export", [("rename_tab", ENTRIES, "Journal")], "export",
-      refused("aucune écriture datée de 2026-10", NO_TAB), "F15"),
+      refused("Aucune écriture datée d'octobre 2026", NO_TAB), "F15"),
     E("renamed_tab_month", "the Écritures tab renamed « Écritures octobre » (still an entries tab)",
       [("rename_tab", ENTRIES, "Écritures octobre")], "validate", ok(BALANCED)),
     E("deleted_tab", "the Écritures tab deleted", [("delete_tab", ENTRIES)], "validate",

@@ -86,6 +86,12 @@ def _user_fields(ctx: Context) -> dict:
     return {"spreadsheet_id": ctx.sheet}
 
 
+def _action_fields(ctx: Context) -> dict:
+    # The export's month, which the sidebar always sends (a blank one is refused, issue 14):
+    # an intruder let in by a planted defect would start a job, as the matrix must see.
+    return {**_user_fields(ctx), "params": {"month": "2026-10"}}
+
+
 def _action_paths(ctx: Context, full: bool) -> list[str]:
     # generate is the one that writes; at full size every action the app knows.
     names = list(ctx.world.backend.actions) if full else ["generate", "export"]
@@ -95,7 +101,7 @@ def _action_paths(ctx: Context, full: bool) -> list[str]:
 # Keyed by endpoint: a route of the app missing here fails the campaign.
 ROUTES: dict[str, Route] = {
     "health.health": Route("public", lambda ctx, full: ["/healthz"]),
-    "actions.start": Route("user", _action_paths, _user_fields),
+    "actions.start": Route("user", _action_paths, _action_fields),
     "jobs.show": Route("job", lambda ctx, full: [f"/jobs/{ctx.job_id}"], _user_fields),
     "jobs.download": Route("job", lambda ctx, full: [f"/jobs/{ctx.job_id}/files/{ctx.file_name}"],
                            _user_fields),

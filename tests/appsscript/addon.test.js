@@ -108,13 +108,16 @@ test('the daily trigger is each user\'s and each spreadsheet\'s (add-on)', () =>
   script.installDailyTrigger();
   assert.equal(state.triggers.length, 2, 'one per spreadsheet, installing twice keeps one');
 
-  // Another person in the first spreadsheet: they see theirs only.
+  // Another person in the first spreadsheet: they see the first person's, and installing
+  // makes no second one (one daily trigger per spreadsheet, whoever installed it); they cannot
+  // remove it, and are told who can.
   state.user = 'associe@example.fr';
   state.document = 'sheet-123';
-  assert.equal(plain(script.getStatus()).daily.installed, false);
-  script.installDailyTrigger();
-  assert.equal(state.triggers.length, 3);
-  assert.deepEqual(plain(script.removeDailyTrigger()).installed, false);
+  assert.deepEqual(plain(script.getStatus()).daily, { installed: true, hour: 6, owner: 'comptable@example.fr',
+    mine: false, text: 'Activée par comptable@example.fr : chaque jour vers 6 h.' });
+  assert.equal(plain(script.installDailyTrigger()).owner, 'comptable@example.fr');
+  assert.equal(state.triggers.length, 2);
+  assert.match(plain(script.removeDailyTrigger()).error, /Seul\(e\) comptable@example\.fr peut désactiver/);
   assert.equal(state.triggers.length, 2);
 
   // The first person removes the first spreadsheet's: the other spreadsheet's stays.
@@ -149,9 +152,9 @@ test('the handler generates the spreadsheet its trigger was installed from, even
   assert.deepEqual(state.fetches.map((f) => JSON.parse(f.options.payload).spreadsheet_id), ['sheet-456', 'sheet-123']);
   assert.deepEqual([state.lock.tries - documentLockTries, state.userLock.tries, state.userLock.releases], [0, 2, 2],
     'the user\'s lock stood in');
-  // A trigger recorded for no spreadsheet, outside a document: nothing sent, the log says why.
-  const answer = plain(script.dailyGenerate({ triggerUid: 'unknown' }));
-  assert.match(answer.error, /Déclencheur sans feuille/);
+  // A trigger recorded for no spreadsheet, outside a document: nothing sent, the log says why,
+  // and the run fails (Google e-mails its owner).
+  assert.throws(() => script.dailyGenerate({ triggerUid: 'unknown' }), /Déclencheur sans feuille/);
   assert.equal(state.fetches.length, 2);
   assert.ok(state.logs.some(([level, line]) => level === 'error' && line.includes('unknown')));
 });
@@ -180,13 +183,14 @@ test('outside a document the document lock is null and the user\'s lock is used'
   const { script, state } = loadScript({ document: null });
   assert.equal(script.LockService.getDocumentLock(), null);
   state.userLock.free = false;
-  const answer = plain(script.dailyGenerate({ triggerUid: 'x' }));
-  assert.match(answer.error, /Déclencheur sans feuille/);
+  assert.throws(() => script.dailyGenerate({ triggerUid: 'x' }), /Déclencheur sans feuille/);
   const busy = loadScript({ document: null, respond: () => json(202, { job: { id: 'j' }, started: true }) });
   busy.state.userProperties['comptable@example.fr'] = { DAILY_TRIGGER_t1: 'sheet-123' };
   busy.state.userLock.free = false;
-  assert.equal(plain(busy.script.dailyGenerate({ triggerUid: 't1' })).busy, true);
+  assert.throws(() => busy.script.dailyGenerate({ triggerUid: 't1' }), /Une autre action est en cours/);
   assert.equal(busy.state.fetches.length, 0);
+  // Nobody waits on the trigger: it waits a minute for the lock, a click five seconds.
+  assert.deepEqual([...busy.state.userLock.waits], [60000]);
   assert.equal(busy.state.scriptLock.tries, 0, 'never the script lock: one for every company');
 });
 

@@ -45,7 +45,8 @@ test('each sidebar button calls a public server function of the script', () => {
   const html = fs.readFileSync(path.join(APPSSCRIPT, 'Sidebar.html'), 'utf8');
   const js = fs.readFileSync(path.join(APPSSCRIPT, 'Sidebar.js.html'), 'utf8');
   const buttons = [...html.matchAll(/data-action="([a-z_]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(buttons, ['sync_products', 'sync_customers', 'generate', 'dedupe', 'validate', 'export', 'check']);
+  assert.deepEqual(buttons, ['sync_products', 'sync_customers', 'generate', 'dedupe', 'validate', 'export',
+    'export_fec_year', 'check']);
   const table = js.match(/var SERVER_FUNCTIONS = (\{[\s\S]*?\});/)[1];
   const functions = Function(`return ${table}`)();
   for (const action of buttons) {
@@ -64,6 +65,7 @@ const STARTS = [
   ['startDedupe', [], 'dedupe', {}],
   ['startValidate', [], 'validate', {}],
   ['startExport', ['2026-10'], 'export', { month: '2026-10' }],
+  ['startExportFecYear', ['2026'], 'export_fec_year', { year: '2026' }],
   ['startCheck', [], 'check', {}]
 ];
 
@@ -118,7 +120,7 @@ test('the backend\'s French refusal is passed on; a bare error gets its status',
   const refused = loadScript({ respond: () => json(403, { error: 'Ce compte Google n\'a pas accès.', code: 'forbidden' }) });
   assert.deepEqual(plain(refused.script.startGenerate()), { error: 'Ce compte Google n\'a pas accès.', status: 403 });
   const broken = loadScript({ respond: () => ({ status: 502, body: '<html>Bad gateway</html>' }) });
-  assert.deepEqual(plain(broken.script.startGenerate()), { error: 'Le serveur a répondu 502.', status: 502 });
+  assert.deepEqual(plain(broken.script.startGenerate()), { error: 'Le serveur de comptabilité ne répond pas (erreur 502) : réessayez dans quelques minutes.', status: 502 });
   const garbled = loadScript({ respond: () => ({ status: 200, body: 'not json' }) });
   assert.match(plain(garbled.script.getJob('x')).error, /ne répond pas/);
 });
@@ -181,7 +183,8 @@ test('openAnomalies shows the Anomalies tab, or says it does not exist yet', () 
 test('the daily trigger: installed once, at 6 every day, and removed', () => {
   const { script, state } = loadScript();
   const other = script.ScriptApp.newTrigger('somethingElse').timeBased().everyDays(1).create();
-  assert.deepEqual(plain(script.installDailyTrigger()), { installed: true, hour: 6, text: 'Activée : chaque jour vers 6 h.' });
+  assert.deepEqual(plain(script.installDailyTrigger()), { installed: true, hour: 6, owner: 'comptable@example.fr',
+    mine: true, text: 'Activée par vous : chaque jour vers 6 h.' });
   script.installDailyTrigger();
   const daily = state.triggers.filter((t) => t.getHandlerFunction() === 'dailyGenerate');
   assert.equal(daily.length, 1, 'installing twice keeps one trigger');
@@ -199,7 +202,7 @@ test('the trigger handler asks for the daily generation', () => {
   assert.deepEqual(bodyOf(state.fetches[0]), { trigger: 'daily', spreadsheet_id: 'sheet-123' });
   assert.ok(state.logs.some(([, line]) => line.includes('job j started')));
   const refused = loadScript({ respond: () => json(403, { error: 'Refusé.' }) });
-  refused.script.dailyGenerate();
+  assert.throws(() => refused.script.dailyGenerate(), /Génération quotidienne non lancée : Refusé\./);
   assert.ok(refused.state.logs.some(([level, line]) => level === 'error' && line.includes('Refusé.')));
 });
 

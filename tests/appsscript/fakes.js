@@ -52,6 +52,9 @@ function makeServices(overrides = {}) {
     addon: false,                 // running as an Editor add-on (its trigger limits apply)
     authMode: 'FULL',
     tabs: ['Écritures', 'Anomalies', 'Paramètres', 'Historique'],
+    rows: {},                     // tab -> the cells appended by the script (see setCell)
+    formats: {},                  // 'tab!row:column' -> the number format the script set
+    timeZone: 'Europe/Paris',     // the spreadsheet's (File > Settings), not the script's
     activated: [],
     toasts: [],
     menus: [],
@@ -184,7 +187,7 @@ function makeServices(overrides = {}) {
     TriggerSource,
     getIdentityToken() {
       authorize('token', 'ScriptApp.getIdentityToken');
-      return state.token;
+      return state.token === TOKEN ? tokenFor(state.user) : state.token;
     },
     getProjectTriggers() {
       authorize('triggers', 'ScriptApp.getProjectTriggers');
@@ -285,13 +288,49 @@ function makeServices(overrides = {}) {
     showSidebar(output) { state.sidebars.push({ title: output.title, content: output.getContent() }); }
   };
 
+  // A value written to a cell as Sheets stores it (setValues and appendRow take input as a
+  // person types it): a leading apostrophe makes the rest plain text; "=..." is a formula; a
+  // Date stays a date (shown in the spreadsheet's zone); other text is kept as text here.
+  function setCell(value) {
+    if (typeof value === 'string' && value.startsWith("'")) return value.slice(1);
+    if (typeof value === 'string' && value.startsWith('=')) return { formula: value };
+    return value;
+  }
+
+  function sheetOf(name) {
+    state.rows[name] ??= [];
+    const rows = state.rows[name];
+    const sheet = {
+      getName: () => name,
+      activate() { state.activated.push(name); return sheet; },
+      appendRow(values) { rows.push(values.map(setCell)); return sheet; },
+      getLastRow: () => rows.length,
+      getRange(row, column) {
+        if (!Number.isInteger(row) || !Number.isInteger(column) || row < 1 || column < 1) {
+          throw new Error('Exception: The coordinates of the range are outside the dimensions of the sheet.');
+        }
+        const range = {
+          setNumberFormat(format) { state.formats[`${name}!${row}:${column}`] = format; return range; },
+          getValue: () => (rows[row - 1] || [])[column - 1] ?? ''
+        };
+        return range;
+      }
+    };
+    return sheet;
+  }
+
   function spreadsheet() {
     if (!state.document) return null;
     return {
       getId: () => state.document,
+      getSpreadsheetTimeZone: () => state.timeZone,
       getSheetByName(name) {
-        if (!state.tabs.includes(name)) return null;
-        return { getName: () => name, activate() { state.activated.push(name); return this; } };
+        return state.tabs.includes(name) ? sheetOf(name) : null;
+      },
+      insertSheet(name) {
+        if (state.tabs.includes(name)) throw new Error(`A sheet with the name "${name}" already exists.`);
+        state.tabs.push(name);
+        return sheetOf(name);
       },
       toast(message, title, seconds) { state.toasts.push({ message, title, seconds }); }
     };
@@ -327,7 +366,19 @@ function makeServices(overrides = {}) {
     }
   };
 
+  // formatDate(date, zone, pattern) for the letters the script uses (SimpleDateFormat's: dd MM
+  // yyyy HH mm ss, 'quoted' literals).
+  function formatDate(date, zone, pattern) {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'
+    }).formatToParts(date).map((p) => [p.type, p.value]));
+    const letters = { dd: parts.day, MM: parts.month, yyyy: parts.year, HH: parts.hour, mm: parts.minute, ss: parts.second };
+    return pattern.replace(/'([^']*)'|yyyy|dd|MM|HH|mm|ss/g, (match, literal) => (literal !== undefined ? literal : letters[match]));
+  }
+
   const Utilities = {
+    formatDate,
     base64Encode: (bytes) => Buffer.from(bytes.map((b) => b & 255)).toString('base64'),
     base64DecodeWebSafe: (text) => Array.from(Buffer.from(text, 'base64url')),
     newBlob: (bytes) => ({ getDataAsString: () => Buffer.from(bytes.map((b) => b & 255)).toString('utf8') })
@@ -366,4 +417,11 @@ function scriptFunctions(script, services) {
   return Object.keys(script).filter((name) => typeof script[name] === 'function' && !services.has(name));
 }
 
-module.exports = { makeServices, runFromClient, scriptFunctions, APPSSCRIPT, TOKEN, AuthMode };
+// The ID token of `email` (the fakes' TOKEN is comptable@example.fr's): the token follows
+// state.user, as Google's follows the person running the script.
+function tokenFor(email) {
+  return `${TOKEN.split('.')[0]}.${Buffer.from(JSON.stringify({ aud: 'client-id.apps.googleusercontent.com', email }))
+    .toString('base64url')}.c2lnbmF0dXJl`;
+}
+
+module.exports = { makeServices, runFromClient, scriptFunctions, APPSSCRIPT, TOKEN, AuthMode, tokenFor };

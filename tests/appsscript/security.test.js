@@ -24,7 +24,7 @@ const CONFIG = `var DEPLOYED_BACKEND_URL = '${DEPLOYED}';\n`;
 const PUBLIC = [
   // the sidebar (Sidebar.js.html)
   'startSyncProducts', 'startSyncCustomers', 'startGenerate', 'startDedupe', 'startValidate',
-  'startExport', 'startCheck', 'getJob', 'getStatus', 'downloadExport', 'openAnomalies',
+  'startExport', 'startExportFecYear', 'startCheck', 'getJob', 'getStatus', 'downloadExport', 'openAnomalies',
   'installDailyTrigger', 'removeDailyTrigger',
   // the menu (Menu.addItem names a function), the simple triggers, the sidebar's template
   'onOpen', 'onInstall', 'showSidebar', 'menuGenerate', 'menuValidate', 'menuDedupe', 'menuCheck',

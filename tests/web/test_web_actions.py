@@ -4,7 +4,14 @@ HTTP). Jobs run inline here (InlineDispatcher); the Chromium tests run them in a
 
 from datetime import datetime, timedelta, timezone
 
-from conftest import DEMO_SHEET, OTHER_SHEET, OTHER_USER, SERVICE_ACCOUNT, SERVICE_AUDIENCE, USER
+from conftest import (
+    DEMO_SHEET,
+    OTHER_SHEET,
+    OTHER_USER,
+    SERVICE_ACCOUNT,
+    SERVICE_AUDIENCE,
+    USER,
+)
 
 from backend.jobs.dispatch import CloudTasksDispatcher
 
@@ -86,7 +93,7 @@ def test_dedupe_validate_and_export(web):
     assert fec.data.startswith(b"JournalCode\tJournalLib")
     actions = [row[2] for row in web.sheet()["Historique"][1:]]
     assert actions == ["Génération des écritures", "Suppression des doublons",
-                       "Contrôle de l'équilibre", "Export du mois 2026-10"]
+                       "Contrôle de l'équilibre", "Export du mois d'octobre 2026"]
 
 
 def test_dedupe_removes_a_piece_written_twice(web):
@@ -104,7 +111,7 @@ def test_dedupe_removes_a_piece_written_twice(web):
 def test_export_refusals_are_plain_french(web):
     refused = web.run("export", {"month": "2026-10"})          # nothing generated yet
     assert (refused["state"], refused["outcome"]) == ("done", "refused")
-    assert "aucune écriture datée de 2026-10" in refused["message"]
+    assert refused["message"].startswith("Aucune écriture datée d'octobre 2026 dans la feuille")
     bad = web.post("/actions/export", {"params": {"month": "octobre"}})
     assert bad.status_code == 400
     assert bad.get_json()["error"] == "Mois invalide « octobre » : attendu AAAA-MM, par exemple 2026-10."
@@ -113,15 +120,15 @@ def test_export_refusals_are_plain_french(web):
 def test_sync_products_then_customers_from_hubspot_into_stripe(web):
     products = web.run("sync_products")
     assert (products["state"], products["outcome"]) == ("done", "ok")
-    assert products["message"].startswith("2 créé(s), 1 mis à jour, 0 relié(s), 0 archivé(s), "
+    # "relié(s)" means nothing for products: not said (issue 14).
+    assert products["message"].startswith("2 créé(s), 1 mis à jour, 0 archivé(s), "
                                           "0 conflit(s) à arbitrer. Créés : produit ")
     assert products["summary"]["created"] == 2
     customers = web.run("sync_customers")
     assert customers["message"].startswith("5 créé(s), 59 mis à jour, 2 relié(s)")
     assert customers["summary"]["calls"]["stripe"] > 0
     again = web.run("sync_products")
-    assert again["message"] == ("0 créé(s), 0 mis à jour, 0 relié(s), 0 archivé(s), "
-                                "0 conflit(s) à arbitrer")
+    assert again["message"] == "0 créé(s), 0 mis à jour, 0 archivé(s), 0 conflit(s) à arbitrer"
     history = [row[1:3] for row in web.sheet()["Historique"][1:]]
     assert history == [[f"{USER} (panneau)", "Synchronisation HubSpot–Stripe"]] * 3
     # The journal after the sync: the same entries as without it.

@@ -64,3 +64,37 @@ def test_hubspot_events_are_told_apart_by_more_than_their_id(web):
     assert send(first)["applied"] == 1
     assert send(other)["applied"] == 1
     assert send(dict(first, attemptNumber=1))["replays"] == 1
+
+
+def test_stripe_document_events_start_one_generation_after_the_delay(make_web):
+    """Issue 14: an invoice finalized and another voided, delivered together, make one
+    generation, started by the worker thread's timer once the coalescing delay is over
+    (tests/test_webhook_generation.py shows the burst of a hundred, the replay and the run
+    that follows a late event)."""
+    from backend.jobs.dispatch import ThreadDispatcher
+    web = make_web(DISPATCHER=(dispatcher := ThreadDispatcher()), WEBHOOK_COALESCE_SECONDS=3)
+    stripe = web.sandbox.stripe
+    now = int(time.time())
+    draft = next(i for i in stripe.stores["invoices"].all() if i["status"] == "draft")
+    stripe.finalize_invoice(draft["id"], now)
+    stripe.void_invoice(next(i for i in stripe.stores["invoices"].all()
+                             if i["status"] == "open")["id"], now)
+    events = [e for e in stripe.stores["events"].all()
+              if e["type"] in ("invoice.finalized", "invoice.voided")]
+    started = time.monotonic()
+    for event in events:
+        payload, signature = stripe.signed_webhook(event)
+        answer = web.client.post("/webhooks/stripe/demo", data=payload,
+                                 headers={"Stripe-Signature": signature},
+                                 content_type="application/json")
+        assert answer.status_code == 200 and answer.get_json()["applied"] == 1
+    [job] = web.backend.job_store().latest("demo")
+    assert (job.action, job.state, job.trigger) == ("generate", "queued", "webhook Stripe")
+    dispatcher.wait(60)
+    [job] = web.backend.job_store().latest("demo")
+    assert job.state == "done" and time.monotonic() - started >= 3
+    sheet = web.sheet()
+    assert [row[1:3] for row in sheet["Historique"][1:]] == [
+        ["webhook Stripe", "Génération des écritures"]]
+    header, *rows = sheet["Écritures"]
+    assert draft["id"] in {row[header.index("Ref. Pièce")] for row in rows}

@@ -15,7 +15,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    request,
+    send_from_directory,
+)
 
 from backend.journal_sheet import SHEETS_EPOCH
 from backend.web.preview.template import render, server_code
@@ -124,3 +131,91 @@ def _cell(value) -> str:
     if isinstance(value, (Decimal, float)):
         return f"{value:.2f}".replace(".", ",")
     return "" if value is None else str(value)
+
+
+# --- the daily trigger's failures (issue 14, point 4) ------------------------------------------
+
+@bp.post("/daily-answer")
+def daily_answer():
+    """From now on the backend answers the daily trigger's call (POST /actions/generate with
+    `trigger: daily`) with `status` and an HTML page, as Google's front end does when the app is
+    down or failing (503, 500...); `status: null` ends it. The browser tests: a failed daily
+    run, its Historique line and the sidebar's banner."""
+    status = (request.get_json(silent=True) or {}).get("status")
+    if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
+        return jsonify(error="status: an HTTP error code, or null"), 400
+    current_app.config["PREVIEW_DAILY_STATUS"] = status
+    return jsonify(status=status)
+
+
+@bp.post("/backend-down")
+def backend_down():
+    """`down: true`: every call to the backend (all but the preview's own routes) answers 503
+    and an HTML page, as Google's front end does when the app is down; `down: false` ends it.
+    A job already started keeps running in its worker thread (the sandboxes are servers of
+    their own). The browser tests: the server lost before a start or in the middle of a job,
+    and a sidebar opened meanwhile that must still show a recorded failure."""
+    current_app.config["PREVIEW_DOWN"] = bool((request.get_json(silent=True) or {}).get("down"))
+    return jsonify(down=current_app.config["PREVIEW_DOWN"])
+
+
+@bp.before_app_request
+def _failing_backend():
+    c = current_app.config
+    if request.path.startswith("/preview/"):
+        return None
+    status = 503 if c.get("PREVIEW_DOWN") else None
+    if not status and c.get("PREVIEW_DAILY_STATUS") and request.method == "POST" \
+            and request.path == "/actions/generate" \
+            and (request.get_json(silent=True) or {}).get("trigger") == "daily":
+        status = c["PREVIEW_DAILY_STATUS"]
+    if status:
+        return Response("<html><body>Service Unavailable</body></html>", status=status,
+                        mimetype="text/html")
+    return None
+
+
+@bp.get("/spreadsheet")
+def spreadsheet_properties():
+    """The spreadsheet's time zone (Spreadsheet.getSpreadsheetTimeZone()): the preview's sheet
+    is set up in the company's zone, as the deploy guide asks of a real one."""
+    c = current_app.config
+    company = c["COMPANIES"].get(c.get("PREVIEW_COMPANY", ""))
+    return jsonify(time_zone=company.settings.timezone if company else "Europe/Paris")
+
+
+@bp.post("/sheet/append")
+def sheet_append():
+    """Spreadsheet.insertSheet and Sheet.appendRow for the stand-in, in the Sheets sandbox
+    through the backend's own adapter: `tab` made (empty) when missing, then `row`, if given, at
+    its end. A cell is a text (a leading apostrophe, which makes Sheets keep the rest as text, is
+    dropped: the adapter writes RAW anyway) or {"at": ISO time}: a date and time, shown in the
+    spreadsheet's zone."""
+    from google.oauth2.credentials import Credentials
+
+    from backend.adapters.google_sheets import GoogleSheetsAdapter
+    from backend.ports import TabSpec
+    from backend.sandbox.local import SHEETS_TOKEN
+    from backend.spreadsheet import local_time
+
+    c = current_app.config
+    body = request.get_json(silent=True) or {}
+    tab, row = body.get("tab"), body.get("row")
+    if not isinstance(tab, str) or not tab or not isinstance(row, (list, type(None))):
+        return jsonify(error="tab (and row) expected"), 400
+    zone = spreadsheet_properties().get_json()["time_zone"]
+    sheet = GoogleSheetsAdapter(c["PREVIEW_SPREADSHEET"], Credentials(token=SHEETS_TOKEN),
+                                base_url=c["SHEETS_API_BASE"])
+    if tab not in sheet.tab_titles():
+        sheet.ensure_tabs([TabSpec(tab, [])])
+    if row is None:
+        return jsonify(created=tab)
+    cells = []
+    for cell in row:
+        if isinstance(cell, dict) and isinstance(cell.get("at"), str):
+            cells.append(local_time(datetime.fromisoformat(cell["at"]), zone))
+        else:
+            text = "" if cell is None else str(cell)
+            cells.append(text.removeprefix("'"))
+    sheet.append(tab, [cells])
+    return jsonify(appended=True)

@@ -4,8 +4,11 @@
  *
  * UrlFetchApp: synchronous XMLHttpRequest (allowed in a worker), to this backend.
  * ScriptApp.getIdentityToken(): a token minted by the preview's local issuer (/preview/token).
- * PropertiesService: BACKEND_URL is this server; document and user properties live in the
- * worker. LockService: the worker runs one call at a time, so a lock is always free. Triggers
+ * PropertiesService: BACKEND_URL is this server; document and user properties are kept in the
+ * page's localStorage (one user, one spreadsheet: they outlive a reload, as the real ones
+ * outlive a session). SpreadsheetApp: the spreadsheet's tabs are the Sheets sandbox's (read
+ * through /preview/sheet, rows appended through /preview/sheet/append), its time zone the
+ * company's (/preview/spreadsheet). LockService: the worker runs one call at a time, so a lock is always free. Triggers
  * are kept in the page's localStorage: one user, one spreadsheet, so getUserTriggers and
  * getProjectTriggers list the same. The builders have the real ones' methods only
  * (ScriptApp.newTrigger(...).timeBased().atHour(...)...), as tests/appsscript/fakes.js.
@@ -128,24 +131,81 @@ function store_(values) {
   };
 }
 
+function saveProperties_() {
+  postMessage({ type: 'properties', document: preview.documentProperties, user: preview.userProperties });
+}
+
+// A store whose changes are saved in the page (saveProperties_), for the next opening.
+function savedStore_(values) {
+  var inner = store_(values);
+  return {
+    getProperty: inner.getProperty,
+    setProperty: function (key, value) { inner.setProperty(key, value); saveProperties_(); return this; },
+    deleteProperty: function (key) { inner.deleteProperty(key); saveProperties_(); return this; },
+    getProperties: inner.getProperties
+  };
+}
+
 var PropertiesService = {
   getScriptProperties: function () {
     var values = { BACKEND_URL: preview.origin };
     if (previewConfig_().company) values.BACKEND_COMPANY = previewConfig_().company;
     return store_(values);
   },
-  getDocumentProperties: function () { return store_(preview.documentProperties); },
-  getUserProperties: function () { return store_(preview.userProperties); }
+  getDocumentProperties: function () { return savedStore_(preview.documentProperties); },
+  getUserProperties: function () { return savedStore_(preview.userProperties); }
 };
+
+function append_(tab, row) {
+  var xhr = request_('post', preview.origin + '/preview/sheet/append', { 'Content-Type': 'application/json' },
+    JSON.stringify({ tab: tab, row: row }));
+  if (xhr.status !== 200) throw new Error('Exception: Service Spreadsheets failed while accessing document ' + previewConfig_().spreadsheet_id + '.');
+}
+
+// A tab of the sandbox's spreadsheet: what Code.gs does with a Sheet. appendRow takes a row
+// as Sheets does (a Date is a date and time; "'" before a text keeps it text).
+function sheet_(name) {
+  var rows = -1;
+  var sheet = {
+    getName: function () { return name; },
+    activate: function () { ui_({ what: 'activate', tab: name }); return sheet; },
+    appendRow: function (values) {
+      append_(name, values.map(function (v) { return v instanceof Date ? { at: v.toISOString() } : v; }));
+      rows = -1;
+      return sheet;
+    },
+    getLastRow: function () {
+      if (rows < 0) {
+        var tabs = JSON.parse(text_(request_('get', preview.origin + '/preview/sheet'))).tabs;
+        var tab = tabs.filter(function (t) { return t.title === name; })[0];
+        rows = tab && tab.rows[0] && tab.rows[0].length ? tab.count + 1 : 0;
+      }
+      return rows;
+    },
+    getRange: function () {
+      // The number formats of the sandbox's tabs are set by the backend; here, nothing to do.
+      var range = { setNumberFormat: function () { return range; } };
+      return range;
+    }
+  };
+  return sheet;
+}
 
 var SpreadsheetApp = {
   getActive: function () {
     return {
       getId: function () { return previewConfig_().spreadsheet_id; },
+      getSpreadsheetTimeZone: function () {
+        return JSON.parse(text_(request_('get', preview.origin + '/preview/spreadsheet'))).time_zone;
+      },
       getSheetByName: function (name) {
         var tabs = JSON.parse(text_(request_('get', preview.origin + '/preview/sheet'))).tabs;
         var found = tabs.some(function (tab) { return tab.title === name; });
-        return found ? { getName: function () { return name; }, activate: function () { ui_({ what: 'activate', tab: name }); return this; } } : null;
+        return found ? sheet_(name) : null;
+      },
+      insertSheet: function (name) {
+        append_(name, null);
+        return sheet_(name);
       },
       toast: function (message, title) { ui_({ what: 'toast', message: message, title: title }); }
     };
@@ -157,6 +217,17 @@ var SpreadsheetApp = {
 SpreadsheetApp.getActiveSpreadsheet = SpreadsheetApp.getActive;
 
 var Utilities = {
+  // SimpleDateFormat's letters the script uses (dd MM yyyy HH mm ss, 'quoted' literals).
+  formatDate: function (date, zone, pattern) {
+    var parts = {};
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
+    var letters = { dd: parts.day, MM: parts.month, yyyy: parts.year, HH: parts.hour, mm: parts.minute, ss: parts.second };
+    return pattern.replace(/'([^']*)'|yyyy|dd|MM|HH|mm|ss/g, function (match, literal) {
+      return literal !== undefined ? literal : letters[match];
+    });
+  },
   base64Encode: function (bytes) {
     var text = '';
     for (var i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i] & 255);
@@ -178,6 +249,8 @@ onmessage = function (event) {
   if (message.type === 'init') {
     preview.origin = message.origin;
     preview.triggers = (message.triggers || []).map(function (t) { return new Trigger_(t.handler, t.id); });
+    preview.documentProperties = (message.properties && message.properties.document) || {};
+    preview.userProperties = (message.properties && message.properties.user) || {};
     importScripts(preview.origin + '/preview/appsscript.js');
     return;
   }

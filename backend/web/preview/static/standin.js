@@ -10,6 +10,7 @@
   var pending = {};
   var sequence = 0;
   var TRIGGERS_KEY = 'preview-triggers';
+  var PROPERTIES_KEY = 'preview-properties';   // the document's and the user's
 
   window.standin = { calls: [], ui: [] };
 
@@ -35,6 +36,8 @@
       }
     } else if (message.type === 'triggers') {
       localStorage.setItem(TRIGGERS_KEY, JSON.stringify(message.triggers));
+    } else if (message.type === 'properties') {
+      localStorage.setItem(PROPERTIES_KEY, JSON.stringify({ document: message.document, user: message.user }));
     } else if (message.type === 'ui') {
       window.standin.ui.push(message);
       toParent(message);
@@ -44,6 +47,7 @@
   worker.postMessage({
     type: 'init',
     triggers: JSON.parse(localStorage.getItem(TRIGGERS_KEY) || '[]'),
+    properties: JSON.parse(localStorage.getItem(PROPERTIES_KEY) || '{}'),
     origin: location.origin
   });
 
