@@ -88,6 +88,7 @@ function getJob(jobId) {
  */
 function getStatus() {
   var status = callBackend_('get', '/status');
+  noteDailyRun_(status.last_daily);
   status.daily = dailyTriggerState_();
   // The trigger's own failure (recorded in the document), else the daily job's in the backend.
   status.daily_failure = dailyFailure_() || status.daily_failure || null;

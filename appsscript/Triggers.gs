@@ -19,7 +19,8 @@
  *
  * An owner who left: their trigger stops (a deleted account) or is refused by the backend (the
  * failure banner says so). The record is stale when its trigger has not been seen running for
- * STALE_AFTER_MS (two days; `last` is written by each run that has the document's context) or
+ * STALE_AFTER_MS (two days; `last` is written by each run that has the document's context,
+ * and by the sidebar from the backend's last daily run, for a run without that context) or
  * when the owner opens the sidebar and their trigger is gone; then anyone's "Activer" takes it
  * over with a trigger of their own. Should the old owner's trigger run again, it finds another
  * trigger id in the record, removes itself and generates nothing: never two daily triggers.
@@ -231,6 +232,21 @@ function dailyRecord_() {
 function writeDailyRecord_(record) {
   var properties = PropertiesService.getDocumentProperties();
   if (properties) properties.setProperty(DAILY_OWNER_PROPERTY, JSON.stringify(record));
+}
+
+/**
+ * The backend's word that the recorded trigger ran (/status `last_daily`: when the latest
+ * scheduled generation reached it, and whose trigger, as backend/web/actions.py's
+ * trigger_label writes it): keeps the record fresh when the trigger's own runs cannot (an
+ * add-on's trigger may run without the document's context, where its properties are null).
+ * @param {{at: string, trigger: string} | null | undefined} lastDaily
+ */
+function noteDailyRun_(lastDaily) {
+  var record = dailyRecord_();
+  if (!record || !lastDaily || lastDaily.trigger !== 'déclencheur quotidien (' + record.owner + ')') return;
+  var ran = Date.parse(lastDaily.at);
+  var seen = Date.parse(record.last || record.since || '');
+  if (!isNaN(ran) && (isNaN(seen) || ran > seen)) writeDailyRecord_(merge_(record, { last: lastDaily.at }));
 }
 
 /** Not seen running for two days since it was installed or last ran. */

@@ -10,7 +10,12 @@ from backend.core.settings import EXPORT_ENCODINGS, FEC_ENCODINGS
 from backend.jobs.actions import previous_month
 from backend.jobs.model import is_job_id
 from backend.web.caller import backend, error, user_required
-from backend.web.views import daily_failure_view, generation_view, job_view
+from backend.web.views import (
+    daily_failure_view,
+    generation_view,
+    job_view,
+    last_daily_view,
+)
 
 bp = Blueprint("jobs", __name__)
 
@@ -90,6 +95,7 @@ def status():
         last_job=job_view(finished, b.actions, company) if finished else None,
         last_generation=generation_view(generation, company) if generation else None,
         daily_failure=daily_failure_view(latest, company),
+        last_daily=last_daily_view(generations),
         anomalies=((last_ok.get("summary") or {}).get("anomalies") if last_ok else None),
         export_month=previous_month(b.clock(), company.settings.timezone),
         fiscal_year=current_fiscal_year(previous_month(b.clock(), company.settings.timezone),

@@ -4,11 +4,11 @@ reports' French lines and summaries, files are listed by name and size."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from backend.auth.companies import Company
-from backend.jobs.actions import Action
-from backend.jobs.model import Job
+from backend.jobs.actions import SCHEDULED_TRIGGERS, Action
+from backend.jobs.model import FAILED, Job
 from backend.services.generate import READ_STAGE, WRITE_STAGE
 from backend.spreadsheet import local_time
 
@@ -80,8 +80,6 @@ def daily_failure_view(jobs: list, company: Company) -> dict | None:
     refused. A later generation that went through (any trigger) ends it. `jobs`: newest
     first. The trigger's own failures (the backend unreachable or refusing the call) are
     recorded by the Apps Script side, in the document."""
-    from backend.jobs.actions import SCHEDULED_TRIGGERS
-    from backend.jobs.model import FAILED
     generation = next((j for j in jobs if j.action == "generate" and not j.active), None)
     if generation is None or not generation.trigger.startswith(SCHEDULED_TRIGGERS):
         return None
@@ -90,4 +88,19 @@ def daily_failure_view(jobs: list, company: Company) -> dict | None:
     return {"when": french_time(generation.finished_at or generation.updated_at,
                                 company.settings.timezone),
             "message": generation.message}
+
+
+def last_daily_view(generations: list[dict]) -> dict | None:
+    """When the daily trigger last reached the backend (the latest scheduled generation, gone
+    through or not, `generations` newest first), and as whose trigger ("déclencheur quotidien
+    (e-mail)"): the sidebar's script keeps its record of the spreadsheet's one daily trigger
+    fresh with it, for an add-on's trigger may run without the document's context, where it
+    cannot note its own runs (appsscript/Triggers.gs)."""
+    run = next((r for r in generations
+                if str(r.get("trigger", "")).startswith(SCHEDULED_TRIGGERS)), None)
+    if run is None or run.get("started_at") is None:
+        return None
+    at = run["started_at"]
+    at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return {"at": at.isoformat().replace("+00:00", "Z"), "trigger": run["trigger"]}
 

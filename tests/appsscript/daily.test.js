@@ -163,6 +163,28 @@ test('a stale record (not seen running for two days): another user takes over, t
   assert.ok(JSON.parse(state.documentProperties['sheet-123'].DAILY_TRIGGER).last);
 });
 
+test('a trigger that runs without the document (an add-on\'s) stays fresh through the backend\'s last daily run', () => {
+  const twoDaysAgo = new Date(Date.now() - 3 * 24 * 3600 * 1000).toISOString();
+  const thisMorning = new Date(Date.now() - 3600 * 1000).toISOString();
+  let lastDaily = null;
+  const { script, state } = loadScript({ addon: true, respond: () => json(200, { last_daily: lastDaily }) });
+  script.installDailyTrigger();
+  const record = JSON.parse(state.documentProperties['sheet-123'].DAILY_TRIGGER);
+  record.since = twoDaysAgo;     // its runs could not write `last` themselves
+  state.documentProperties['sheet-123'].DAILY_TRIGGER = JSON.stringify(record);
+  state.user = 'associe@example.fr';
+  // The backend saw another person's daily run: not this trigger's, the record stays stale.
+  lastDaily = { at: thisMorning, trigger: 'déclencheur quotidien (associe@example.fr)' };
+  assert.equal(plain(script.getStatus()).daily.installed, false);
+  // The backend saw the owner's run this morning: the trigger is alive, nobody takes it over.
+  lastDaily = { at: thisMorning, trigger: 'déclencheur quotidien (comptable@example.fr)' };
+  const daily = plain(script.getStatus()).daily;
+  assert.equal(daily.installed, true);
+  assert.equal(daily.text, 'Activée par comptable@example.fr : chaque jour vers 6 h.');
+  assert.equal(JSON.parse(state.documentProperties['sheet-123'].DAILY_TRIGGER).last, thisMorning);
+  assert.equal(state.triggers.length, 1, 'no second trigger installed');
+});
+
 test('the owner whose trigger is gone sees it off, and anyone may activate it again', () => {
   const { script, state } = loadScript({ addon: true });
   script.installDailyTrigger();

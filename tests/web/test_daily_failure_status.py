@@ -3,6 +3,8 @@ not) is seen: its line in Historique ("Échec : why") and, in /status, the `dail
 sidebar shows as a red banner to whoever opens it next, until a generation goes through.
 Through the web layer on the demo company in the sandboxes; jobs run inline."""
 
+from datetime import datetime, timezone
+
 from conftest import USER
 
 DAILY = f"déclencheur quotidien ({USER})"
@@ -59,3 +61,18 @@ def test_a_daily_run_that_goes_through_raises_no_banner(web):
     assert daily_run(web)["state"] == "done"
     assert status(web)["daily_failure"] is None
     assert failures(web) == []
+
+
+def test_the_status_says_when_the_daily_trigger_last_reached_the_backend_and_whose(web):
+    """For the sidebar's record of the one daily trigger (appsscript/Triggers.gs): an add-on's
+    trigger may run without the document, where it cannot note its own runs."""
+    assert status(web)["last_daily"] is None
+    web.run("generate")                                   # from the sidebar: not the daily one
+    assert status(web)["last_daily"] is None
+    refuse_the_stripe_key(web)
+    assert daily_run(web)["state"] == "failed"           # it ran all the same
+    last = status(web)["last_daily"]
+    assert last["trigger"] == DAILY
+    assert last["at"].endswith("Z")
+    at = datetime.fromisoformat(last["at"].replace("Z", "+00:00"))
+    assert abs((datetime.now(timezone.utc) - at).total_seconds()) < 60
