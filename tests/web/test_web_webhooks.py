@@ -88,8 +88,11 @@ def test_stripe_document_events_start_one_generation_after_the_delay(make_web):
                                  headers={"Stripe-Signature": signature},
                                  content_type="application/json")
         assert answer.status_code == 200 and answer.get_json()["applied"] == 1
+    # One job for both events (queued for the delay; "running" only on a machine so loaded
+    # that the two posts took longer than it).
     [job] = web.backend.job_store().latest("demo")
-    assert (job.action, job.state, job.trigger) == ("generate", "queued", "webhook Stripe")
+    assert (job.action, job.trigger) == ("generate", "webhook Stripe")
+    assert job.state in ("queued", "running")
     dispatcher.wait(60)
     [job] = web.backend.job_store().latest("demo")
     assert job.state == "done" and time.monotonic() - started >= 3
