@@ -58,6 +58,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "void_before_journaled": (
         "Annulée avant d'avoir été journalisée", "voided before it was journaled"),
     "void_reversed": ("Annulation déjà passée", "reversal already written"),
+    # The Stripe journal (balance transactions: backend/core/stripe_journal/)
+    "txn_currency": (
+        "Transaction Stripe {txn} en {currency} : seules les transactions en EUR sont "
+        "journalisées, rien n'est écrit",
+        "Stripe transaction {txn} in {currency}: only EUR transactions are journaled, "
+        "nothing written"),
+    "txn_malformed": (
+        "Transaction Stripe {txn} illisible : {detail}",
+        "Stripe transaction {txn} is malformed: {detail}"),
+    "txn_no_customer": (
+        "Paiement {txn} ({category}) sans client : passé en compte d'attente {account}, "
+        "à classer",
+        "payment {txn} ({category}) has no customer: posted to suspense account {account}, "
+        "to be classified"),
+    "txn_unknown_category": (
+        "Transaction {txn} de catégorie « {category} » : passée en compte d'attente "
+        "{account}, à classer",
+        "transaction {txn} of category {category!r}: posted to suspense account {account}, "
+        "to be classified"),
+    "txn_customer_code": (
+        "Transaction {txn} : le client {customer} n'a pas de code comptable valide connu, "
+        "rien n'est écrit",
+        "transaction {txn}: customer {customer} has no known valid accounting code, "
+        "nothing written"),
+    # Lettering (backend/core/lettering.py)
+    "lettering_split_group": (
+        "Les lignes client de la facture {group} sont sur plusieurs comptes ({accounts}) : "
+        "le lettrage est fait compte par compte",
+        "customer lines of invoice {group} fall on several accounts ({accounts}): lettered "
+        "per account"),
 }
 
 
