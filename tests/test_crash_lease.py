@@ -373,7 +373,7 @@ class HeldDispatcher:
         self.retries = retries
         self.jobs: list[str] = []
 
-    def dispatch(self, job, execute) -> None:
+    def dispatch(self, job, execute, delay=0.0) -> None:
         self.jobs.append(job.id)
 
 

@@ -43,7 +43,6 @@ DISPATCH_DEADLINE_SECONDS = 600
 class Dispatcher(Protocol):
     retries: bool
 
-    # `delay` is passed only when there is one: a dispatcher without it runs every job now.
     def dispatch(self, job: Job, execute: Execute, delay: float = 0.0) -> None: ...
 
 

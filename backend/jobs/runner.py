@@ -179,10 +179,7 @@ class JobRunner:
             return job, False
         log.info("job %s: %s for %s by %s", job.id, name, company.id, trigger)
         try:
-            if delay > 0:
-                self.dispatcher.dispatch(job, self.execute, delay=delay)
-            else:
-                self.dispatcher.dispatch(job, self.execute)
+            self.dispatcher.dispatch(job, self.execute, delay)
         except Exception:
             log.error("job %s could not be dispatched: %s", job.id, stack())
             self.store.finish(job.id, FAILED, "error", "L'action n'a pas pu être lancée ; "

@@ -212,6 +212,26 @@ def customer_names_from_labels(rows: list[JournalRow], settings: Settings) -> di
     return names
 
 
+def _period_rows(sheet: Spreadsheet, settings: Settings, first: str, last: str
+                 ) -> tuple[dict[str, list[list]], list[SheetLine], list[JournalRow]]:
+    """What an export of the months `first` to `last` reads, or why it refuses: (the entries
+    tabs, every line of them, the rows dated in the period). Refused (nothing exported) for a
+    period that is not one, a missing SIREN (it names the FEC), or lines of the period unfit
+    to import (those too damaged to be dated count as the period's)."""
+    wrong = period_error(first, last)
+    if wrong:
+        raise ValueError(wrong)
+    if not settings.siren:
+        raise ValueError("le SIREN n'est pas renseigné dans les paramètres : il nomme le FEC")
+    tabs = _entries(sheet, required=False)
+    every = parse_tabs(tabs, settings)
+    lines = [l for l in every if l.row is None or first <= f"{l.row.date:%Y-%m}" <= last]
+    problems = check_lines(lines)
+    if problems:
+        raise ExportRefused(problems)
+    return tabs, every, [l.row for l in lines]
+
+
 def lines_elsewhere(lines: list[SheetLine], month: str) -> dict[str, int]:
     """The readable lines dated in another month than `month`: AAAA-MM -> count, in order."""
     counts: dict[str, int] = defaultdict(int)
@@ -224,18 +244,7 @@ def lines_elsewhere(lines: list[SheetLine], month: str) -> dict[str, int]:
 def export_month(sheet: Spreadsheet, settings: Settings, month: str,
                  trigger: str = "ligne de commande", now: datetime | None = None) -> MonthExport:
     """The Inexweb month file and the FEC of `month` (AAAA-MM), from the sheet as it is."""
-    wrong = period_error(month, month)
-    if wrong:
-        raise ValueError(wrong)
-    if not settings.siren:
-        raise ValueError("le SIREN n'est pas renseigné dans les paramètres : il nomme le FEC")
-    tabs = _entries(sheet, required=False)
-    every = parse_tabs(tabs, settings)
-    lines = [l for l in every if l.row is None or f"{l.row.date:%Y-%m}" == month]
-    problems = check_lines(lines)
-    if problems:
-        raise ExportRefused(problems)
-    rows = [l.row for l in lines]
+    tabs, every, rows = _period_rows(sheet, settings, month, month)
     if not rows:
         # One sentence naming the month as she says it: there is no line to point at.
         missing = f" ; {NO_ENTRIES_TAB}" if not tabs else ""
@@ -353,18 +362,7 @@ def export_period(sheet: Spreadsheet, settings: Settings, first: str, last: str,
     tab of the sheet as it is: one EcritureNum sequence over the period, pièces in the month
     files' order (by date, the sheet's order within a day), so that the period's numbers are
     the months' numbers shifted by the pièces of the months before."""
-    wrong = period_error(first, last)
-    if wrong:
-        raise ValueError(wrong)
-    if not settings.siren:
-        raise ValueError("le SIREN n'est pas renseigné dans les paramètres : il nomme le FEC")
-    tabs = _entries(sheet, required=False)
-    lines = [l for l in parse_tabs(tabs, settings)
-             if l.row is None or first <= f"{l.row.date:%Y-%m}" <= last]
-    problems = check_lines(lines)
-    if problems:
-        raise ExportRefused(problems)
-    rows = [l.row for l in lines]
+    tabs, _, rows = _period_rows(sheet, settings, first, last)
     closing = month_end(date.fromisoformat(f"{last}-01"))
     export = PeriodExport(first, last, rows, len(fec.group_entries(rows)), b"",
                           fec.file_name(settings.siren, closing), set())

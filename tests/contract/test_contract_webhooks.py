@@ -39,7 +39,7 @@ class RecordedNotRun:
         self.actions: list[str] = []
         self.jobs = None   # the app's job store, set once the app exists
 
-    def dispatch(self, job, execute) -> None:
+    def dispatch(self, job, execute, delay=0.0) -> None:
         from backend.jobs.model import DONE
         self.actions.append(job.action)
         self.jobs.finish(job.id, DONE, "ok", "non lancé (tests de contrat)", {},

@@ -14,7 +14,8 @@ SHEET = "preview-daily-sheet"
 def preview(make_web, sandbox):
     sandbox.sheets.create_spreadsheet("Journal", ["Feuille 1"], spreadsheet_id=SHEET)
     web = make_web(PREVIEW=True, PREVIEW_ISSUER=None, PREVIEW_EMAIL=EMAIL, PREVIEW_AUDIENCE="x",
-                   PREVIEW_SPREADSHEET=SHEET, PREVIEW_COMPANY="demo", PREVIEW_SHEET=dict)
+                   PREVIEW_SPREADSHEET=SHEET, PREVIEW_COMPANY="demo", PREVIEW_SHEET=dict,
+                   PREVIEW_SHEET_ADAPTER=lambda: sandbox.sheet_adapter(SHEET))
     return web.client
 
 

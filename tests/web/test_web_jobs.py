@@ -111,7 +111,7 @@ class HeldDispatcher:
     def __init__(self):
         self.jobs = []
 
-    def dispatch(self, job, execute):
+    def dispatch(self, job, execute, delay=0.0):
         self.jobs.append(job.id)
 
 

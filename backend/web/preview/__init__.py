@@ -191,11 +191,7 @@ def sheet_append():
     its end. A cell is a text (a leading apostrophe, which makes Sheets keep the rest as text, is
     dropped: the adapter writes RAW anyway) or {"at": ISO time}: a date and time, shown in the
     spreadsheet's zone."""
-    from google.oauth2.credentials import Credentials
-
-    from backend.adapters.google_sheets import GoogleSheetsAdapter
     from backend.ports import TabSpec
-    from backend.sandbox.local import SHEETS_TOKEN
     from backend.spreadsheet import local_time
 
     c = current_app.config
@@ -204,8 +200,7 @@ def sheet_append():
     if not isinstance(tab, str) or not tab or not isinstance(row, (list, type(None))):
         return jsonify(error="tab (and row) expected"), 400
     zone = spreadsheet_properties().get_json()["time_zone"]
-    sheet = GoogleSheetsAdapter(c["PREVIEW_SPREADSHEET"], Credentials(token=SHEETS_TOKEN),
-                                base_url=c["SHEETS_API_BASE"])
+    sheet = c["PREVIEW_SHEET_ADAPTER"]()
     if tab not in sheet.tab_titles():
         sheet.ensure_tabs([TabSpec(tab, [])])
     if row is None:

@@ -82,6 +82,8 @@ def preview_config(sandbox: LocalSandbox, issuer: LocalIssuer, store: LedgerStor
         "PREVIEW_COMPANY": COMPANY_ID,
         "PREVIEW_TITLE": title,
         "PREVIEW_SHEET": lambda: sheet.read(sheet.tab_titles()),
+        # The stand-in's SpreadsheetApp writes (a request of its own: a fresh adapter).
+        "PREVIEW_SHEET_ADAPTER": lambda: sandbox.sheet_adapter(SPREADSHEET_ID),
         "PREVIEW_PLAN": sandbox.plan,
     }
 
